@@ -1,0 +1,493 @@
+//===- LLMOps.cpp - verifiers and hooks of the llm ops --------------------===//
+//
+// The verifiers enforce the rules shared/spec/llm-dialect.md implies, with a
+// message that names the operand and the numbers that disagree. Dynamic dims
+// (`?`, the token count) are compatible with anything; a rule that needs a
+// static size says so.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/LLMOps.h"
+
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::llm;
+
+//===----------------------------------------------------------------------===//
+// Shared verification helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+bool isDyn(int64_t d) { return ShapedType::isDynamic(d); }
+
+/// Two dims agree unless both are static and differ.
+bool dimsCompatible(int64_t a, int64_t b) {
+  return isDyn(a) || isDyn(b) || a == b;
+}
+
+bool shapesCompatible(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [x, y] : llvm::zip_equal(a, b))
+    if (!dimsCompatible(x, y))
+      return false;
+  return true;
+}
+
+RankedTensorType tensorOf(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// `actual` must be exactly `expected` (shape and element type).
+LogicalResult expectType(Operation *op, StringRef what, Type actual,
+                         Type expected) {
+  if (actual == expected)
+    return success();
+  return op->emitOpError() << "expects " << what << " of type " << expected
+                           << ", got " << actual;
+}
+
+/// `actual` must have shape `shape` (dynamic dims compatible) and element
+/// type `elt`.
+LogicalResult expectShapeAndElt(Operation *op, StringRef what,
+                                RankedTensorType actual,
+                                ArrayRef<int64_t> shape, Type elt) {
+  if (actual.getElementType() != elt)
+    return op->emitOpError() << "expects " << what << " to have element type "
+                             << elt << ", got " << actual.getElementType();
+  if (!shapesCompatible(actual.getShape(), shape)) {
+    auto expected = RankedTensorType::get(shape, elt);
+    return op->emitOpError() << "expects " << what << " of shape "
+                             << expected << ", got " << actual;
+  }
+  return success();
+}
+
+/// epsilon >= 0 and finite; weight_bias finite.
+LogicalResult verifyNormAttrs(Operation *op, float epsilon, float weightBias) {
+  if (!std::isfinite(epsilon) || epsilon < 0.0f)
+    return op->emitOpError()
+           << "expects epsilon to be finite and non-negative, got " << epsilon;
+  if (!std::isfinite(weightBias))
+    return op->emitOpError() << "expects weight_bias to be finite, got "
+                             << weightBias;
+  return success();
+}
+
+/// x has rank >= 1 and w is the rank-1 weight [D] of its last dim.
+LogicalResult verifyNormWeight(Operation *op, StringRef xName,
+                               RankedTensorType x, StringRef wName,
+                               RankedTensorType w) {
+  if (x.getRank() < 1)
+    return op->emitOpError() << "expects " << xName
+                             << " to have rank >= 1 (normalized over its last "
+                                "dim), got a rank-0 tensor";
+  if (w.getRank() != 1)
+    return op->emitOpError() << "expects " << wName
+                             << " to be a rank-1 tensor [D], got " << w;
+  int64_t d = x.getShape().back();
+  if (!dimsCompatible(w.getDimSize(0), d))
+    return op->emitOpError() << "expects " << wName << " of size " << d
+                             << " (the last dim of " << xName << "), got "
+                             << w.getDimSize(0);
+  return success();
+}
+
+/// Shared checks of the RMSNorm-family ops: weight shape and attributes.
+template <typename OpTy>
+LogicalResult verifyNorm(OpTy op, Value x, Value w, StringRef xName = "x",
+                         StringRef wName = "weight w") {
+  if (failed(verifyNormAttrs(op, op.getEpsilonValue(),
+                             op.getWeightBiasValue())))
+    return failure();
+  return verifyNormWeight(op, xName, tensorOf(x), wName, tensorOf(w));
+}
+
+/// Shared checks of grouped top-k routing on [T, E] inputs.
+template <typename OpTy>
+LogicalResult verifyRouting(OpTy op, RankedTensorType input) {
+  if (input.getRank() != 2)
+    return op.emitOpError() << "expects routing inputs of rank 2 [T, E], got "
+                            << input;
+  int64_t numTokens = input.getDimSize(0), numExperts = input.getDimSize(1);
+  if (isDyn(numExperts))
+    return op.emitOpError()
+           << "expects a static expert count E (the last dim), got " << input;
+  int64_t nGroup = op.getNGroup(), topkGroup = op.getTopkGroup(),
+          topk = op.getTopk();
+  if (nGroup < 1)
+    return op.emitOpError() << "expects n_group >= 1, got " << nGroup;
+  if (numExperts % nGroup != 0)
+    return op.emitOpError() << "expects the expert count " << numExperts
+                            << " to be divisible by n_group " << nGroup;
+  if (topkGroup < 1 || topkGroup > nGroup)
+    return op.emitOpError() << "expects 1 <= topk_group <= n_group ("
+                            << nGroup << "), got " << topkGroup;
+  int64_t kept = topkGroup * (numExperts / nGroup);
+  if (topk < 1 || topk > kept)
+    return op.emitOpError() << "expects 1 <= topk <= " << kept
+                            << " (the experts in the kept groups), got "
+                            << topk;
+  float scale = op.getRoutedScalingFactor().convertToFloat();
+  if (!std::isfinite(scale))
+    return op.emitOpError()
+           << "expects routed_scaling_factor to be finite, got " << scale;
+  Builder b(op.getContext());
+  SmallVector<int64_t> outShape{numTokens, topk};
+  if (failed(expectShapeAndElt(op, "weights", tensorOf(op.getWeights()),
+                               outShape, b.getF32Type())) ||
+      failed(expectShapeAndElt(op, "ids", tensorOf(op.getIds()), outShape,
+                               b.getI32Type())))
+    return failure();
+  return success();
+}
+
+/// Shared checks of per-group FP8 quantization of `x` into q [shape of x]
+/// and scale [..., D / group_size].
+LogicalResult verifyGroupQuant(Operation *op, RankedTensorType x,
+                               int64_t groupSize, RankedTensorType q,
+                               RankedTensorType scale) {
+  if (x.getRank() < 1)
+    return op->emitOpError() << "expects x to have rank >= 1, got " << x;
+  if (groupSize < 1)
+    return op->emitOpError() << "expects group_size >= 1, got " << groupSize;
+  int64_t d = x.getShape().back();
+  if (isDyn(d))
+    return op->emitOpError()
+           << "expects a static last dim to quantize in groups, got " << x;
+  if (d % groupSize != 0)
+    return op->emitOpError() << "expects group_size " << groupSize
+                             << " to divide the last dim " << d;
+  Builder b(op->getContext());
+  if (failed(expectShapeAndElt(op, "q", q, x.getShape(),
+                               b.getType<Float8E4M3FNType>())))
+    return failure();
+  SmallVector<int64_t> scaleShape(x.getShape());
+  scaleShape.back() = d / groupSize;
+  return expectShapeAndElt(op, "scale", scale, scaleShape, b.getF32Type());
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+ParseResult ConstantOp::parse(OpAsmParser &parser, OperationState &result) {
+  ElementsAttr value;
+  if (parser.parseOptionalAttrDict(result.attributes) ||
+      parser.parseAttribute(value, "value", result.attributes))
+    return failure();
+  result.addTypes(value.getType());
+  return success();
+}
+
+void ConstantOp::print(OpAsmPrinter &p) {
+  p.printOptionalAttrDict((*this)->getAttrs(), /*elidedAttrs=*/{"value"});
+  p << ' ';
+  p.printAttribute(getValue());
+}
+
+LogicalResult ConstantOp::verify() {
+  if (getValue().getType() != getOutput().getType())
+    return emitOpError() << "expects the value's type "
+                         << getValue().getType()
+                         << " to equal the result type "
+                         << getOutput().getType();
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// Elementwise and layout ops
+//===----------------------------------------------------------------------===//
+
+/// Broadcast like NumPy: the result shape is the broadcast of both shapes.
+static LogicalResult verifyBroadcastBinary(Operation *op) {
+  auto a = tensorOf(op->getOperand(0)), b = tensorOf(op->getOperand(1));
+  auto out = tensorOf(op->getResult(0));
+  SmallVector<int64_t> shape;
+  if (!OpTrait::util::getBroadcastedShape(a.getShape(), b.getShape(), shape))
+    return op->emitOpError() << "operands are not broadcast-compatible: " << a
+                             << " and " << b;
+  if (!shapesCompatible(out.getShape(), shape))
+    return op->emitOpError()
+           << "expects the result to have the broadcast shape "
+           << RankedTensorType::get(shape, a.getElementType()) << ", got "
+           << out;
+  return success();
+}
+
+LogicalResult AddOp::verify() { return verifyBroadcastBinary(*this); }
+LogicalResult SubOp::verify() { return verifyBroadcastBinary(*this); }
+LogicalResult MulOp::verify() { return verifyBroadcastBinary(*this); }
+LogicalResult DivOp::verify() { return verifyBroadcastBinary(*this); }
+
+LogicalResult ReshapeOp::verify() {
+  auto in = tensorOf(getX()), out = tensorOf(getOutput());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "cannot change the element type ("
+                         << in.getElementType() << " to "
+                         << out.getElementType() << "); use llm.cast";
+  auto staticProduct = [](RankedTensorType t) {
+    int64_t n = 1;
+    for (int64_t d : t.getShape())
+      if (!isDyn(d))
+        n *= d;
+    return n;
+  };
+  int64_t inN = staticProduct(in), outN = staticProduct(out);
+  if (in.hasStaticShape() && out.hasStaticShape() && inN != outN)
+    return emitOpError() << "expects equal element counts, got " << inN
+                         << " (" << in << ") and " << outN << " (" << out
+                         << ")";
+  // One side static: the dynamic side's static dims must divide it.
+  if (in.hasStaticShape() && !out.hasStaticShape() && outN != 0 &&
+      inN % outN != 0)
+    return emitOpError() << "cannot reshape " << inN << " elements (" << in
+                         << ") to " << out;
+  if (out.hasStaticShape() && !in.hasStaticShape() && inN != 0 &&
+      outN % inN != 0)
+    return emitOpError() << "cannot reshape " << in << " to " << outN
+                         << " elements (" << out << ")";
+  return success();
+}
+
+LogicalResult SplitOp::verify() {
+  auto in = tensorOf(getX());
+  int64_t dim = getDim();
+  if (dim < 0 || dim >= in.getRank())
+    return emitOpError() << "expects dim in [0, " << in.getRank()
+                         << "), got " << dim;
+  ArrayRef<int64_t> sizes = getSizes();
+  if (sizes.empty())
+    return emitOpError() << "expects at least one size";
+  if (sizes.size() != getOutputs().size())
+    return emitOpError() << "expects one result per size: " << sizes.size()
+                         << " sizes but " << getOutputs().size()
+                         << " results";
+  int64_t sum = 0;
+  for (int64_t s : sizes) {
+    if (s < 0)
+      return emitOpError() << "expects non-negative sizes, got " << s;
+    sum += s;
+  }
+  int64_t extent = in.getDimSize(dim);
+  if (!isDyn(extent) && sum != extent)
+    return emitOpError() << "expects sizes to sum to dim " << dim
+                         << " of x (" << extent << "), got " << sum;
+  for (auto [i, res] : llvm::enumerate(getOutputs())) {
+    SmallVector<int64_t> shape(in.getShape());
+    shape[dim] = sizes[i];
+    if (failed(expectShapeAndElt(*this, ("result #" + Twine(i)).str(),
+                                 tensorOf(res), shape, in.getElementType())))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult MatmulOp::verify() {
+  auto x = tensorOf(getX()), w = tensorOf(getW());
+  if (x.getRank() < 1)
+    return emitOpError() << "expects x of rank >= 1, got " << x;
+  if (w.getRank() != 2)
+    return emitOpError() << "expects w of rank 2, got " << w;
+  if (x.getElementType() != w.getElementType())
+    return emitOpError() << "expects x and w of one element type, got "
+                         << x.getElementType() << " and "
+                         << w.getElementType();
+  bool transposed = getTransposeW();
+  int64_t k = transposed ? w.getDimSize(1) : w.getDimSize(0);
+  int64_t n = transposed ? w.getDimSize(0) : w.getDimSize(1);
+  if (!dimsCompatible(x.getShape().back(), k))
+    return emitOpError() << "contraction dims disagree: x has K = "
+                         << x.getShape().back() << ", w"
+                         << (transposed ? " [N, K]" : " [K, N]") << " has K = "
+                         << k;
+  SmallVector<int64_t> shape(x.getShape());
+  shape.back() = n;
+  return expectShapeAndElt(*this, "result", tensorOf(getOutput()), shape,
+                           x.getElementType());
+}
+
+//===----------------------------------------------------------------------===//
+// Norms
+//===----------------------------------------------------------------------===//
+
+LogicalResult RMSNormOp::verify() {
+  if (failed(verifyNorm(*this, getX(), getW())))
+    return failure();
+  return expectType(*this, "y", getY().getType(), getX().getType());
+}
+
+LogicalResult FusedAddRMSNormOp::verify() {
+  if (failed(verifyNorm(*this, getX(), getW())) ||
+      failed(expectType(*this, "residual", getResidual().getType(),
+                        getX().getType())) ||
+      failed(expectType(*this, "y", getY().getType(), getX().getType())) ||
+      failed(expectType(*this, "residual_out", getResidualOut().getType(),
+                        getX().getType())))
+    return failure();
+  return success();
+}
+
+LogicalResult RMSNormGatedOp::verify() {
+  if (failed(verifyNorm(*this, getX(), getW())) ||
+      failed(expectType(*this, "gate z", getZ().getType(), getX().getType())))
+    return failure();
+  return expectType(*this, "y", getY().getType(), getX().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization, top-k, gather, routing
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantFP8Op::verify() {
+  return verifyGroupQuant(*this, tensorOf(getX()), getGroupSize(),
+                          tensorOf(getQ()), tensorOf(getScale()));
+}
+
+LogicalResult QuantFP8StaticOp::verify() {
+  auto scale = tensorOf(getScale());
+  if (scale.getRank() != 0)
+    return emitOpError() << "expects a rank-0 f32 scale, got " << scale;
+  auto x = tensorOf(getX());
+  return expectShapeAndElt(*this, "q", tensorOf(getQ()), x.getShape(),
+                           Builder(getContext()).getType<Float8E4M3FNType>());
+}
+
+LogicalResult TopKOp::verify() {
+  auto x = tensorOf(getX());
+  if (x.getRank() < 1)
+    return emitOpError() << "expects x of rank >= 1, got " << x;
+  int64_t k = getK(), d = x.getShape().back();
+  if (k < 1)
+    return emitOpError() << "expects k >= 1, got " << k;
+  if (!isDyn(d) && k > d)
+    return emitOpError() << "expects k <= the last dim (" << d << "), got "
+                         << k;
+  SmallVector<int64_t> shape(x.getShape());
+  shape.back() = k;
+  if (failed(expectShapeAndElt(*this, "values", tensorOf(getValues()), shape,
+                               x.getElementType())) ||
+      failed(expectShapeAndElt(*this, "indices", tensorOf(getIndices()),
+                               shape, Builder(getContext()).getI32Type())))
+    return failure();
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto x = tensorOf(getX()), idx = tensorOf(getIndices());
+  if (x.getRank() < 1 || x.getRank() != idx.getRank())
+    return emitOpError() << "expects x and indices of one rank >= 1, got "
+                         << x << " and " << idx;
+  if (!shapesCompatible(x.getShape().drop_back(), idx.getShape().drop_back()))
+    return emitOpError() << "expects x and indices to agree on every dim but "
+                            "the last, got "
+                         << x << " and " << idx;
+  return expectShapeAndElt(*this, "y", tensorOf(getY()), idx.getShape(),
+                           x.getElementType());
+}
+
+LogicalResult GroupedTopKOp::verify() {
+  auto scores = tensorOf(getScores());
+  if (failed(expectType(*this, "biased", getBiased().getType(), scores)))
+    return failure();
+  return verifyRouting(*this, scores);
+}
+
+//===----------------------------------------------------------------------===//
+// Fused ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusedAllReduceRMSNormOp::verify() {
+  if (failed(verifyNorm(*this, getX(), getW())) ||
+      failed(expectType(*this, "y", getY().getType(), getX().getType())) ||
+      failed(expectType(*this, "all_reduce_out", getAllReduceOut().getType(),
+                        getX().getType())))
+    return failure();
+  return success();
+}
+
+LogicalResult FusedAllReduceAddRMSNormOp::verify() {
+  if (failed(verifyNorm(*this, getX(), getW())) ||
+      failed(expectType(*this, "residual", getResidual().getType(),
+                        getX().getType())) ||
+      failed(expectType(*this, "y", getY().getType(), getX().getType())) ||
+      failed(expectType(*this, "residual_out", getResidualOut().getType(),
+                        getX().getType())))
+    return failure();
+  return success();
+}
+
+LogicalResult FusedRMSNormGatedQuantFP8Op::verify() {
+  auto x = tensorOf(getX());
+  if (x.getRank() != 2)
+    return emitOpError() << "expects x of rank 2 [N*H, D], got " << x;
+  if (failed(verifyNorm(*this, getX(), getW())) ||
+      failed(expectType(*this, "gate z", getZ().getType(), x)))
+    return failure();
+  int64_t rows = x.getDimSize(0), d = x.getDimSize(1);
+  int64_t groupSize = getGroupSize();
+  if (isDyn(d))
+    return emitOpError() << "expects a static head dim D, got " << x;
+  if (groupSize < 1 || d % groupSize != 0)
+    return emitOpError() << "expects group_size " << groupSize
+                         << " to divide the head dim " << d
+                         << " (a group never straddles two heads)";
+  auto q = tensorOf(getQ());
+  if (q.getRank() != 2 || isDyn(q.getDimSize(1)) || q.getDimSize(1) < d ||
+      q.getDimSize(1) % d != 0)
+    return emitOpError() << "expects q of shape [N, H*" << d
+                         << "] with a static last dim, got " << q;
+  int64_t tokens = q.getDimSize(0), heads = q.getDimSize(1) / d;
+  if (!isDyn(rows) && !isDyn(tokens) && rows != tokens * heads)
+    return emitOpError() << "expects x to have N*H = " << tokens << "*"
+                         << heads << " rows, got " << rows;
+  if (!isDyn(rows) && isDyn(tokens) && rows % heads != 0)
+    return emitOpError() << "x rows " << rows << " is not a multiple of H = "
+                         << heads;
+  Builder b(getContext());
+  if (failed(expectShapeAndElt(*this, "q", q, q.getShape(),
+                               b.getType<Float8E4M3FNType>())))
+    return failure();
+  SmallVector<int64_t> scaleShape{tokens, q.getDimSize(1) / groupSize};
+  return expectShapeAndElt(*this, "scale", tensorOf(getScale()), scaleShape,
+                           b.getF32Type());
+}
+
+LogicalResult FusedMoERouterOp::verify() {
+  auto logits = tensorOf(getLogits()), bias = tensorOf(getBias());
+  if (logits.getRank() != 2)
+    return emitOpError() << "expects logits of rank 2 [T, E], got " << logits;
+  if (bias.getRank() != 1 ||
+      !dimsCompatible(bias.getDimSize(0), logits.getDimSize(1)))
+    return emitOpError() << "expects bias of shape [" << logits.getDimSize(1)
+                         << "] (one per expert), got " << bias;
+  return verifyRouting(*this, logits);
+}
+
+LogicalResult FusedQKRMSNormOp::verify() {
+  auto q = tensorOf(getQ()), k = tensorOf(getK());
+  if (q.getElementType() != k.getElementType())
+    return emitOpError() << "expects q and k of one element type, got "
+                         << q.getElementType() << " and "
+                         << k.getElementType();
+  if (failed(verifyNorm(*this, getQ(), getWq(), "q", "weight wq")) ||
+      failed(verifyNormWeight(*this, "k", k, "weight wk", tensorOf(getWk()))) ||
+      failed(expectType(*this, "q_out", getQOut().getType(), q)) ||
+      failed(expectType(*this, "k_out", getKOut().getType(), k)))
+    return failure();
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "ir/LLMOps.cpp.inc"

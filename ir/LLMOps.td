@@ -1,0 +1,299 @@
+//===- LLMOps.td - ops of the llm dialect -----------------*- tablegen -*-===//
+//
+// Every op of shared/spec/llm-dialect.md, unfused (what importers produce)
+// and fused (what the fusion passes produce). Operand, result and attribute
+// names are the spec's. Verifiers (LLMOps.cpp) check the rules the spec
+// implies: shapes, element types, group sizes, routing parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLM_OPS_TD
+#define LLM_OPS_TD
+
+include "ir/LLMDialect.td"
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class LLM_Op<string mnemonic, list<Trait> traits = []>
+    : Op<LLM_Dialect, mnemonic, !listconcat([Pure], traits)>;
+
+// Attributes every RMSNorm-family op carries: `y = x * rsqrt(mean(x^2) + eps)
+// * (w + weight_bias)`; weight_bias = 1 is Gemma's `(1 + w)`.
+defvar NormAttrs = (ins F32Attr:$epsilon,
+                        DefaultValuedAttr<F32Attr, "0.0">:$weight_bias);
+
+// Attributes of DeepSeek-V3 "noaux_tc" grouped top-k routing.
+defvar RoutingAttrs = (ins I64Attr:$n_group, I64Attr:$topk_group, I64Attr:$topk,
+                           DefaultValuedAttr<BoolAttr, "false">:$renormalize,
+                           DefaultValuedAttr<F32Attr, "1.0">:$routed_scaling_factor);
+
+// Shared C++ accessors for the float attributes of the norm ops.
+defvar NormAccessors = [{
+  float getEpsilonValue() { return getEpsilon().convertToFloat(); }
+  float getWeightBiasValue() { return getWeightBias().convertToFloat(); }
+}];
+
+//===----------------------------------------------------------------------===//
+// Unfused ops
+//===----------------------------------------------------------------------===//
+
+def LLM_ConstantOp : LLM_Op<"constant", [ConstantLike]> {
+  let summary = "A constant tensor";
+  let description = [{
+    ```mlir
+    %one = llm.constant dense<1.0> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs LLM_Tensor:$output);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def LLM_CastOp : LLM_Op<"cast", [SameOperandsAndResultShape]> {
+  let summary = "Element type conversion (round-to-nearest-even, fp8 saturates)";
+  let arguments = (ins LLM_Tensor:$x);
+  let results = (outs LLM_Tensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `to` type($output)";
+}
+
+class LLM_BinaryOp<string mnemonic, string what>
+    : LLM_Op<mnemonic, [SameOperandsAndResultElementType]> {
+  let summary = "Broadcasting elementwise " # what;
+  let description = [{
+    NumPy/PyTorch broadcasting: trailing dims align, 1 or missing dims
+    broadcast. Both operands have one element type; no implicit promotion.
+  }];
+  let arguments = (ins LLM_ArithTensor:$a, LLM_ArithTensor:$b);
+  let results = (outs LLM_ArithTensor:$output);
+  let assemblyFormat = "$a `,` $b attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_AddOp : LLM_BinaryOp<"add", "addition">;
+def LLM_SubOp : LLM_BinaryOp<"sub", "subtraction">;
+def LLM_MulOp : LLM_BinaryOp<"mul", "multiplication">;
+def LLM_DivOp : LLM_BinaryOp<"div", "division">;
+
+class LLM_UnaryFloatOp<string mnemonic, string what>
+    : LLM_Op<mnemonic, [SameOperandsAndResultType]> {
+  let summary = "Elementwise " # what;
+  let arguments = (ins LLM_FloatTensor:$x);
+  let results = (outs LLM_FloatTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($output)";
+}
+
+def LLM_SigmoidOp : LLM_UnaryFloatOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
+def LLM_SiluOp : LLM_UnaryFloatOp<"silu", "SiLU x * sigmoid(x)">;
+def LLM_ReluOp : LLM_UnaryFloatOp<"relu", "ReLU max(x, 0)">;
+
+def LLM_ReshapeOp : LLM_Op<"reshape"> {
+  let summary = "Row-major reinterpretation to the result shape";
+  let arguments = (ins LLM_Tensor:$x);
+  let results = (outs LLM_Tensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `to` type($output)";
+  let hasVerifier = 1;
+}
+
+def LLM_SplitOp : LLM_Op<"split"> {
+  let summary = "Consecutive slices along `dim` (PyTorch split_with_sizes)";
+  let arguments = (ins LLM_Tensor:$x, I64Attr:$dim, DenseI64ArrayAttr:$sizes);
+  let results = (outs Variadic<LLM_Tensor>:$outputs);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($outputs)";
+  let hasVerifier = 1;
+}
+
+def LLM_MatmulOp : LLM_Op<"matmul"> {
+  let summary = "x[..., K] times w ([N, K] if transpose_w, else [K, N])";
+  let description = [{
+    Like `nn.Linear` when `transpose_w` is true (the default); fp32
+    accumulation, one rounding to the result type.
+  }];
+  let arguments = (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w,
+                       DefaultValuedAttr<BoolAttr, "true">:$transpose_w);
+  let results = (outs LLM_FloatTensor:$output);
+  let assemblyFormat = "$x `,` $w attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_AllReduceOp : LLM_Op<"all_reduce", [SameOperandsAndResultType]> {
+  let summary = "Sum over all ranks of the tensor-parallel group";
+  let arguments = (ins LLM_ArithTensor:$x);
+  let results = (outs LLM_ArithTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($output)";
+}
+
+def LLM_RMSNormOp : LLM_Op<"rms_norm"> {
+  let summary = "RMSNorm over the last dim";
+  let description = [{
+    `y = x * rsqrt(mean(x^2) + epsilon) * (w + weight_bias)` with w of shape
+    [D]; y has x's element type, w may have another.
+  }];
+  let arguments = !con((ins LLM_FloatTensor:$x, LLM_FloatTensor:$w), NormAttrs);
+  let results = (outs LLM_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $w attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = NormAccessors;
+}
+
+def LLM_FusedAddRMSNormOp : LLM_Op<"fused_add_rms_norm"> {
+  let summary = "Residual add then RMSNorm";
+  let description = [{
+    `residual_out = x + residual` (rounded to x's type);
+    `y = rms_norm(residual_out, w)`.
+  }];
+  let arguments = !con((ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual,
+                            LLM_FloatTensor:$w), NormAttrs);
+  let results = (outs LLM_FloatTensor:$y, LLM_FloatTensor:$residual_out);
+  let assemblyFormat = "$x `,` $residual `,` $w attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = NormAccessors;
+}
+
+def LLM_RMSNormGatedOp : LLM_Op<"rms_norm_gated"> {
+  let summary = "Gated RMSNorm of Qwen3-Next's gated delta net";
+  let description = [{
+    Before gate: `y = rms(x) * (w + weight_bias) * silu(z)`;
+    after gate: `y = rms(x * silu(z)) * (w + weight_bias)`.
+  }];
+  let arguments = !con((ins LLM_FloatTensor:$x, LLM_FloatTensor:$z,
+                            LLM_FloatTensor:$w), NormAttrs,
+                       (ins DefaultValuedAttr<BoolAttr, "true">:$norm_before_gate));
+  let results = (outs LLM_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $z `,` $w attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = NormAccessors;
+}
+
+def LLM_QuantFP8Op : LLM_Op<"quant_fp8"> {
+  let summary = "Dynamic per-group FP8 (e4m3) quantization along the last dim";
+  let description = [{
+    Per group of `group_size` elements: `s = max(amax, 1e-10) / 448`,
+    `q = fp8(x / s)`. `group_size == D` is per-token quantization.
+  }];
+  let arguments = (ins LLM_FloatTensor:$x, I64Attr:$group_size);
+  let results = (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_QuantFP8StaticOp : LLM_Op<"quant_fp8_static"> {
+  let summary = "Per-tensor static FP8 quantization, q = fp8(x / scale)";
+  let arguments = (ins LLM_FloatTensor:$x, LLM_F32Tensor:$scale);
+  let results = (outs LLM_FP8Tensor:$q);
+  let assemblyFormat = "$x `,` $scale attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_TopKOp : LLM_Op<"topk"> {
+  let summary = "The k largest values along the last dim, descending";
+  let description = [{ Ties go to the lower index. }];
+  let arguments = (ins LLM_FloatTensor:$x, I64Attr:$k);
+  let results = (outs LLM_FloatTensor:$values, LLM_I32Tensor:$indices);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_GatherOp : LLM_Op<"gather"> {
+  let summary = "y[..., j] = x[..., indices[..., j]] along the last dim";
+  let arguments = (ins LLM_Tensor:$x, LLM_IndexTensor:$indices);
+  let results = (outs LLM_Tensor:$y);
+  let assemblyFormat = "$x `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_GroupedTopKOp : LLM_Op<"grouped_topk"> {
+  let summary = "DeepSeek-V3 noaux_tc grouped top-k expert routing";
+  let description = [{
+    On [T, E] f32 inputs: a group's score is the sum of the two largest
+    `biased` values in it; the `topk_group` best groups are kept; the `topk`
+    experts with the largest `biased` value in kept groups are picked;
+    `weights = scores[ids]`, divided by `(sum + 1e-20)` if `renormalize`,
+    then times `routed_scaling_factor`. Ties go to the lower index.
+  }];
+  let arguments = !con((ins LLM_F32Tensor:$scores, LLM_F32Tensor:$biased), RoutingAttrs);
+  let results = (outs LLM_F32Tensor:$weights, LLM_I32Tensor:$ids);
+  let assemblyFormat = "$scores `,` $biased attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Fused ops
+//===----------------------------------------------------------------------===//
+
+def LLM_FusedAllReduceRMSNormOp : LLM_Op<"fused_all_reduce_rms_norm"> {
+  let summary = "all_reduce -> rms_norm in one op";
+  let description = [{
+    ```mlir
+    %y, %ar = llm.fused_all_reduce_rms_norm %x, %w {epsilon = 1.0e-06 : f32}
+        : (tensor<?x4096xbf16>, tensor<4096xbf16>)
+        -> (tensor<?x4096xbf16>, tensor<?x4096xbf16>)
+    ```
+    `all_reduce_out` is the sum over ranks; `y = rms_norm(all_reduce_out, w)`.
+  }];
+  let arguments = !con((ins LLM_FloatTensor:$x, LLM_FloatTensor:$w), NormAttrs);
+  let results = (outs LLM_FloatTensor:$y, LLM_FloatTensor:$all_reduce_out);
+  let assemblyFormat = "$x `,` $w attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = NormAccessors;
+}
+
+def LLM_FusedAllReduceAddRMSNormOp : LLM_Op<"fused_all_reduce_add_rms_norm"> {
+  let summary = "all_reduce -> residual add -> rms_norm in one op";
+  let description = [{
+    `residual_out = all_reduce(x) + residual`; `y = rms_norm(residual_out, w)`.
+  }];
+  let arguments = !con((ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual,
+                            LLM_FloatTensor:$w), NormAttrs);
+  let results = (outs LLM_FloatTensor:$y, LLM_FloatTensor:$residual_out);
+  let assemblyFormat = "$x `,` $residual `,` $w attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = NormAccessors;
+}
+
+def LLM_FusedRMSNormGatedQuantFP8Op : LLM_Op<"fused_rms_norm_gated_quant_fp8"> {
+  let summary = "rms_norm_gated on [N*H, D] -> reshape to [N, H*D] -> quant_fp8";
+  let description = [{
+    A quantization group never straddles two heads: `group_size` divides D.
+    Results: q [N, H*D] in f8E4M3FN and scale [N, H*D / group_size] in f32.
+  }];
+  let arguments = !con((ins LLM_FloatTensor:$x, LLM_FloatTensor:$z,
+                            LLM_FloatTensor:$w), NormAttrs,
+                       (ins DefaultValuedAttr<BoolAttr, "true">:$norm_before_gate,
+                            I64Attr:$group_size));
+  let results = (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale);
+  let assemblyFormat = "$x `,` $z `,` $w attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = NormAccessors;
+}
+
+def LLM_FusedMoERouterOp : LLM_Op<"fused_moe_router"> {
+  let summary = "cast to f32 -> sigmoid -> add bias -> grouped_topk in one op";
+  let description = [{
+    `scores = sigmoid(f32(logits))`, `biased = scores + bias`, then
+    `grouped_topk(scores, biased)`. Logits may be f32, bf16 or f16.
+  }];
+  let arguments = !con((ins LLM_FloatTensor:$logits, LLM_F32Tensor:$bias), RoutingAttrs);
+  let results = (outs LLM_F32Tensor:$weights, LLM_I32Tensor:$ids);
+  let assemblyFormat = "$logits `,` $bias attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_FusedQKRMSNormOp : LLM_Op<"fused_qk_rms_norm"> {
+  let summary = "Per-head RMSNorm of q and k in one op";
+  let description = [{
+    q and k are per-head views [T*H, D] of one fused qkv tensor;
+    `q_out = rms_norm(q, wq)`, `k_out = rms_norm(k, wk)` with one epsilon and
+    weight_bias.
+  }];
+  let arguments = !con((ins LLM_FloatTensor:$q, LLM_FloatTensor:$k,
+                            LLM_FloatTensor:$wq, LLM_FloatTensor:$wk), NormAttrs);
+  let results = (outs LLM_FloatTensor:$q_out, LLM_FloatTensor:$k_out);
+  let assemblyFormat = "$q `,` $k `,` $wq `,` $wk attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = NormAccessors;
+}
+
+#endif // LLM_OPS_TD

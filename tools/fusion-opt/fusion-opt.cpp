@@ -1,0 +1,25 @@
+//===- fusion-opt.cpp - the llm-fusion driver -----------------------------===//
+//
+// mlir-opt for llm graphs: parses, verifies and transforms `.mlir` files with
+// the `llm` and `func` dialects, the llm-fusion passes and the upstream
+// cleanup passes the pipeline uses (canonicalize, cse).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/LLMDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::llm::LLMDialect, mlir::func::FuncDialect>();
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "llm-fusion optimizer driver\n", registry));
+}

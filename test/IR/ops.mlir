@@ -1,0 +1,125 @@
+// Every op of the llm dialect in its custom form: printed, re-parsed and
+// printed again (custom and generic), it must come back unchanged.
+// RUN: fusion-opt %s | fusion-opt | FileCheck %s
+// RUN: fusion-opt %s -mlir-print-op-generic | fusion-opt | FileCheck %s
+
+// CHECK: module attributes {llm.world_size = 2 : i64}
+module attributes {llm.world_size = 2 : i64} {
+
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%a: tensor<?x4096xbf16>, %b: tensor<4096xbf16>, %i: tensor<4xi32>)
+    -> (tensor<?x4096xf32>, tensor<4xi32>) {
+  // CHECK: %[[ONE:.+]] = llm.constant dense<1.000000e+00> : tensor<bf16>
+  %one = llm.constant dense<1.0> : tensor<bf16>
+  // CHECK: %[[ADD:.+]] = llm.add %{{.+}}, %{{.+}} : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> tensor<?x4096xbf16>
+  %0 = llm.add %a, %b : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> tensor<?x4096xbf16>
+  // CHECK: llm.sub %[[ADD]], %[[ONE]] : (tensor<?x4096xbf16>, tensor<bf16>) -> tensor<?x4096xbf16>
+  %1 = llm.sub %0, %one : (tensor<?x4096xbf16>, tensor<bf16>) -> tensor<?x4096xbf16>
+  // CHECK: llm.mul
+  %2 = llm.mul %1, %b : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> tensor<?x4096xbf16>
+  // CHECK: llm.div
+  %3 = llm.div %2, %one : (tensor<?x4096xbf16>, tensor<bf16>) -> tensor<?x4096xbf16>
+  // CHECK: llm.sigmoid %{{.+}} : tensor<?x4096xbf16>
+  %4 = llm.sigmoid %3 : tensor<?x4096xbf16>
+  // CHECK: llm.silu %{{.+}} : tensor<?x4096xbf16>
+  %5 = llm.silu %4 : tensor<?x4096xbf16>
+  // CHECK: llm.relu %{{.+}} : tensor<?x4096xbf16>
+  %6 = llm.relu %5 : tensor<?x4096xbf16>
+  // CHECK: llm.cast %{{.+}} : tensor<?x4096xbf16> to tensor<?x4096xf32>
+  %7 = llm.cast %6 : tensor<?x4096xbf16> to tensor<?x4096xf32>
+  // CHECK: llm.add %{{.+}}, %{{.+}} : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  %8 = llm.add %i, %i : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  return %7, %8 : tensor<?x4096xf32>, tensor<4xi32>
+}
+
+// CHECK-LABEL: func.func @layout
+func.func @layout(%qkv: tensor<?x6144xbf16>, %x: tensor<?x4096xbf16>, %w: tensor<6144x4096xbf16>,
+                  %wt: tensor<4096x6144xbf16>)
+    -> (tensor<?x128xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>, tensor<?x6144xbf16>,
+        tensor<?x6144xbf16>, tensor<?x4096xbf16>) {
+  // CHECK: %[[S:.+]]:3 = llm.split %{{.+}} {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>} : tensor<?x6144xbf16> -> tensor<?x4096xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>}
+      : tensor<?x6144xbf16> -> tensor<?x4096xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>
+  // CHECK: llm.reshape %[[S]]#0 : tensor<?x4096xbf16> to tensor<?x128xbf16>
+  %qh = llm.reshape %q : tensor<?x4096xbf16> to tensor<?x128xbf16>
+  // CHECK: llm.matmul %{{.+}}, %{{.+}} : (tensor<?x4096xbf16>, tensor<6144x4096xbf16>) -> tensor<?x6144xbf16>
+  %m = llm.matmul %x, %w : (tensor<?x4096xbf16>, tensor<6144x4096xbf16>) -> tensor<?x6144xbf16>
+  // CHECK: llm.matmul %{{.+}}, %{{.+}} {transpose_w = false} : (tensor<?x4096xbf16>, tensor<4096x6144xbf16>) -> tensor<?x6144xbf16>
+  %mt = llm.matmul %x, %wt {transpose_w = false} : (tensor<?x4096xbf16>, tensor<4096x6144xbf16>) -> tensor<?x6144xbf16>
+  // CHECK: llm.all_reduce %{{.+}} : tensor<?x4096xbf16>
+  %ar = llm.all_reduce %x : tensor<?x4096xbf16>
+  return %qh, %k, %v, %m, %mt, %ar : tensor<?x128xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>,
+      tensor<?x6144xbf16>, tensor<?x6144xbf16>, tensor<?x4096xbf16>
+}
+
+// CHECK-LABEL: func.func @norms
+func.func @norms(%x: tensor<?x4096xbf16>, %r: tensor<?x4096xbf16>, %w: tensor<4096xbf16>,
+                 %wf: tensor<4096xf32>, %g: tensor<?x128xbf16>, %z: tensor<?x128xbf16>,
+                 %gw: tensor<128xf32>)
+    -> (tensor<?x4096xbf16>, tensor<?x4096xbf16>, tensor<?x4096xbf16>, tensor<?x128xbf16>,
+        tensor<?x128xbf16>) {
+  // CHECK: llm.rms_norm %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32} : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> tensor<?x4096xbf16>
+  %0 = llm.rms_norm %x, %w {epsilon = 1.0e-06 : f32} : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> tensor<?x4096xbf16>
+  // A Gemma norm with an f32 weight: the weight may have another element type.
+  // CHECK: llm.rms_norm %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32, weight_bias = 1.000000e+00 : f32} : (tensor<?x4096xbf16>, tensor<4096xf32>) -> tensor<?x4096xbf16>
+  %1 = llm.rms_norm %x, %wf {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<?x4096xbf16>, tensor<4096xf32>) -> tensor<?x4096xbf16>
+  // CHECK: %{{.+}}, %{{.+}} = llm.fused_add_rms_norm %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32} : (tensor<?x4096xbf16>, tensor<?x4096xbf16>, tensor<4096xbf16>) -> (tensor<?x4096xbf16>, tensor<?x4096xbf16>)
+  %y, %ro = llm.fused_add_rms_norm %x, %r, %w {epsilon = 1.0e-06 : f32}
+      : (tensor<?x4096xbf16>, tensor<?x4096xbf16>, tensor<4096xbf16>) -> (tensor<?x4096xbf16>, tensor<?x4096xbf16>)
+  // CHECK: llm.rms_norm_gated %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32} : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xf32>) -> tensor<?x128xbf16>
+  %2 = llm.rms_norm_gated %g, %z, %gw {epsilon = 1.0e-06 : f32}
+      : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xf32>) -> tensor<?x128xbf16>
+  // CHECK: llm.rms_norm_gated %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32, norm_before_gate = false} : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xf32>) -> tensor<?x128xbf16>
+  %3 = llm.rms_norm_gated %g, %z, %gw {epsilon = 1.0e-06 : f32, norm_before_gate = false}
+      : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xf32>) -> tensor<?x128xbf16>
+  return %0, %1, %y, %2, %3 : tensor<?x4096xbf16>, tensor<?x4096xbf16>, tensor<?x4096xbf16>,
+      tensor<?x128xbf16>, tensor<?x128xbf16>
+}
+
+// CHECK-LABEL: func.func @quant_and_routing
+func.func @quant_and_routing(%x: tensor<?x4096xbf16>, %s: tensor<f32>, %l: tensor<?x256xf32>,
+                             %idx: tensor<?x8xi32>)
+    -> (tensor<?x4096xf8E4M3FN>, tensor<?x32xf32>, tensor<?x4096xf8E4M3FN>, tensor<?x8xf32>,
+        tensor<?x8xi32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xi32>) {
+  // CHECK: %{{.+}}, %{{.+}} = llm.quant_fp8 %{{.+}} {group_size = 128 : i64} : (tensor<?x4096xbf16>) -> (tensor<?x4096xf8E4M3FN>, tensor<?x32xf32>)
+  %q, %sc = llm.quant_fp8 %x {group_size = 128 : i64} : (tensor<?x4096xbf16>) -> (tensor<?x4096xf8E4M3FN>, tensor<?x32xf32>)
+  // CHECK: llm.quant_fp8_static %{{.+}}, %{{.+}} : (tensor<?x4096xbf16>, tensor<f32>) -> tensor<?x4096xf8E4M3FN>
+  %qs = llm.quant_fp8_static %x, %s : (tensor<?x4096xbf16>, tensor<f32>) -> tensor<?x4096xf8E4M3FN>
+  // CHECK: %{{.+}}, %{{.+}} = llm.topk %{{.+}} {k = 8 : i64} : (tensor<?x256xf32>) -> (tensor<?x8xf32>, tensor<?x8xi32>)
+  %v, %i = llm.topk %l {k = 8 : i64} : (tensor<?x256xf32>) -> (tensor<?x8xf32>, tensor<?x8xi32>)
+  // CHECK: llm.gather %{{.+}}, %{{.+}} : (tensor<?x256xf32>, tensor<?x8xi32>) -> tensor<?x8xf32>
+  %g = llm.gather %l, %idx : (tensor<?x256xf32>, tensor<?x8xi32>) -> tensor<?x8xf32>
+  // CHECK: %{{.+}}, %{{.+}} = llm.grouped_topk %{{.+}}, %{{.+}} {n_group = 8 : i64, renormalize = true, routed_scaling_factor = 2.500000e+00 : f32, topk = 8 : i64, topk_group = 4 : i64} : (tensor<?x256xf32>, tensor<?x256xf32>) -> (tensor<?x8xf32>, tensor<?x8xi32>)
+  %wts, %ids = llm.grouped_topk %l, %l {n_group = 8 : i64, topk_group = 4 : i64, topk = 8 : i64,
+                                       renormalize = true, routed_scaling_factor = 2.5 : f32}
+      : (tensor<?x256xf32>, tensor<?x256xf32>) -> (tensor<?x8xf32>, tensor<?x8xi32>)
+  return %q, %sc, %qs, %v, %i, %g, %wts, %ids : tensor<?x4096xf8E4M3FN>, tensor<?x32xf32>,
+      tensor<?x4096xf8E4M3FN>, tensor<?x8xf32>, tensor<?x8xi32>, tensor<?x8xf32>, tensor<?x8xf32>,
+      tensor<?x8xi32>
+}
+
+// CHECK-LABEL: func.func @fused
+func.func @fused(%x: tensor<?x4096xbf16>, %r: tensor<?x4096xbf16>, %w: tensor<4096xbf16>,
+                 %g: tensor<?x128xbf16>, %z: tensor<?x128xbf16>, %gw: tensor<128xbf16>,
+                 %logits: tensor<?x384xbf16>, %bias: tensor<384xf32>,
+                 %q: tensor<?x128xbf16>, %k: tensor<?x128xbf16>) {
+  // CHECK: %{{.+}}, %{{.+}} = llm.fused_all_reduce_rms_norm %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32, weight_bias = 1.000000e+00 : f32} : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> (tensor<?x4096xbf16>, tensor<?x4096xbf16>)
+  %0:2 = llm.fused_all_reduce_rms_norm %x, %w {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32}
+      : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> (tensor<?x4096xbf16>, tensor<?x4096xbf16>)
+  // CHECK: %{{.+}}, %{{.+}} = llm.fused_all_reduce_add_rms_norm %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32} : (tensor<?x4096xbf16>, tensor<?x4096xbf16>, tensor<4096xbf16>) -> (tensor<?x4096xbf16>, tensor<?x4096xbf16>)
+  %1:2 = llm.fused_all_reduce_add_rms_norm %x, %r, %w {epsilon = 1.0e-06 : f32}
+      : (tensor<?x4096xbf16>, tensor<?x4096xbf16>, tensor<4096xbf16>) -> (tensor<?x4096xbf16>, tensor<?x4096xbf16>)
+  // CHECK: %{{.+}}, %{{.+}} = llm.fused_rms_norm_gated_quant_fp8 %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32, group_size = 128 : i64} : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xbf16>) -> (tensor<?x4096xf8E4M3FN>, tensor<?x32xf32>)
+  %2:2 = llm.fused_rms_norm_gated_quant_fp8 %g, %z, %gw {epsilon = 1.0e-06 : f32, group_size = 128 : i64}
+      : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xbf16>) -> (tensor<?x4096xf8E4M3FN>, tensor<?x32xf32>)
+  // CHECK: %{{.+}}, %{{.+}} = llm.fused_moe_router %{{.+}}, %{{.+}} {n_group = 1 : i64, renormalize = true, routed_scaling_factor = 2.827000e+00 : f32, topk = 8 : i64, topk_group = 1 : i64} : (tensor<?x384xbf16>, tensor<384xf32>) -> (tensor<?x8xf32>, tensor<?x8xi32>)
+  %3:2 = llm.fused_moe_router %logits, %bias {n_group = 1 : i64, topk_group = 1 : i64, topk = 8 : i64,
+                                             renormalize = true, routed_scaling_factor = 2.827 : f32}
+      : (tensor<?x384xbf16>, tensor<384xf32>) -> (tensor<?x8xf32>, tensor<?x8xi32>)
+  // CHECK: %{{.+}}, %{{.+}} = llm.fused_qk_rms_norm %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32} : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xbf16>, tensor<128xbf16>) -> (tensor<?x128xbf16>, tensor<?x128xbf16>)
+  %4:2 = llm.fused_qk_rms_norm %q, %k, %gw, %gw {epsilon = 1.0e-06 : f32}
+      : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xbf16>, tensor<128xbf16>) -> (tensor<?x128xbf16>, tensor<?x128xbf16>)
+  return
+}
+
+}

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ir/LLMDialect.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -16,9 +17,12 @@
 int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  mlir::llm::registerLLMFusionPasses();
+  mlir::llm::registerLLMFusionPipeline();
 
   mlir::DialectRegistry registry;
-  registry.insert<mlir::llm::LLMDialect, mlir::func::FuncDialect>();
+  registry.insert<mlir::llm::LLMDialect, mlir::func::FuncDialect,
+                  mlir::pdl::PDLDialect, mlir::pdl_interp::PDLInterpDialect>();
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "llm-fusion optimizer driver\n", registry));

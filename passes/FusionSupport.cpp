@@ -1,0 +1,112 @@
+//===- FusionSupport.cpp - what every fusion family shares ----------------===//
+
+#include "passes/FusionSupport.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringMap.h"
+
+using namespace mlir;
+using namespace mlir::llm;
+
+Type mlir::llm::elementTypeOf(Value v) {
+  return cast<ShapedType>(v.getType()).getElementType();
+}
+
+bool mlir::llm::onlyUsedBy(Value value, ArrayRef<Operation *> users) {
+  return llvm::all_of(value.getUsers(), [&](Operation *user) {
+    return llvm::is_contained(users, user);
+  });
+}
+
+/// `v` is available right before `point` (same block or an enclosing one).
+static bool availableBefore(Value v, Operation *point) {
+  Block *block = point->getBlock();
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner() == block ||
+           arg.getOwner()->getParent()->isAncestor(block->getParent());
+  Operation *def = v.getDefiningOp();
+  if (def->getBlock() == block)
+    return def->isBeforeInBlock(point);
+  return def->getParentRegion()->isProperAncestor(block->getParent());
+}
+
+Operation *mlir::llm::fusedInsertionPoint(ArrayRef<Operation *> chain,
+                                          ValueRange operands) {
+  Operation *first = chain.front(), *root = chain.back();
+  Block *block = root->getBlock();
+  if (llvm::any_of(chain, [&](Operation *op) { return op->getBlock() != block; }))
+    return nullptr;
+  if (llvm::all_of(operands, [&](Value v) { return availableBefore(v, first); }))
+    return first;
+  // Before the root every operand is available (the chain reads them), but a
+  // chain value used by an op between `first` and `root` would then be
+  // defined too late.
+  for (Operation *op : chain.drop_back())
+    for (Operation *user : op->getUsers())
+      if (!llvm::is_contained(chain, user) && user->getBlock() == block &&
+          user->isBeforeInBlock(root))
+        return nullptr;
+  return root;
+}
+
+MissReason mlir::llm::checkNormInputWeightDTypeMatch(Value input,
+                                                     Value weight) {
+  Type in = elementTypeOf(input), w = elementTypeOf(weight);
+  if (in == w)
+    return std::nullopt;
+  std::string reason;
+  llvm::raw_string_ostream os(reason);
+  os << "norm input element type " << in << " differs from weight element type "
+     << w << " (dtype-match check; a Gemma weight must be written as cast(w) + 1)";
+  return reason;
+}
+
+/// Fused ops of this family in `module`, counted by the pattern that made them.
+static llvm::StringMap<int64_t> countFused(ModuleOp module,
+                                           const FusionFamily &family) {
+  llvm::StringMap<int64_t> counts;
+  module.walk([&](Operation *op) {
+    std::string name = family.fusedPatternName(op);
+    if (!name.empty())
+      ++counts[name];
+  });
+  return counts;
+}
+
+FailureOr<FusionCounts>
+mlir::llm::runFusionFamily(ModuleOp module,
+                           const FrozenRewritePatternSet &patterns,
+                           const FusionFamily &family, bool emitRemarks,
+                           FusionReport *report) {
+  llvm::StringMap<int64_t> before = countFused(module, family);
+  GreedyRewriteConfig config;
+  config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+  if (failed(applyPatternsGreedily(module, patterns, config)))
+    return module.emitError() << family.passName
+                              << ": pattern application did not converge";
+
+  FusionCounts counts;
+  for (const auto &entry : countFused(module, family)) {
+    int64_t made = entry.second - before.lookup(entry.first());
+    if (made <= 0)
+      continue;
+    counts.fused += made;
+    if (report)
+      report->addFused(family.passName, entry.first(), made);
+  }
+
+  SmallVector<NearMiss> misses;
+  family.explainMisses(module, misses);
+  for (const NearMiss &miss : misses) {
+    ++counts.missed;
+    if (report)
+      report->addMiss(family.passName, miss.pattern, miss.reason,
+                      miss.anchor->getLoc());
+    if (emitRemarks)
+      miss.anchor->emitRemark() << "missed fusion " << miss.pattern << " ("
+                                << family.passName << "): " << miss.reason;
+  }
+  return counts;
+}

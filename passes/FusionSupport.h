@@ -1,0 +1,83 @@
+//===- FusionSupport.h - what every fusion family shares --------*- C++ -*-===//
+//
+// Small helpers the native PDLL constraints and rewrites of every family use
+// (element types, single-use checks, where a fused op may be placed), and the
+// driver that runs one family: apply its patterns, count what fused per
+// pattern, explain every near miss as a remark and in the report.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLM_FUSION_PASSES_FUSIONSUPPORT_H
+#define LLM_FUSION_PASSES_FUSIONSUPPORT_H
+
+#include "passes/FusionReport.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Operation.h"
+#include "mlir/Rewrite/FrozenRewritePatternSet.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace mlir::llm {
+
+/// Element type of a tensor value.
+Type elementTypeOf(Value v);
+
+/// A reason a chain did not fuse; nullopt when the check passed.
+using MissReason = std::optional<std::string>;
+
+/// `value`'s only users are `users` (each may use it more than once).
+bool onlyUsedBy(Value value, ArrayRef<Operation *> users);
+
+/// Where a fused op replacing `chain` (ops of one block, producer first,
+/// root last) and reading `operands` may be inserted without breaking
+/// dominance: before the first op of the chain when every operand is already
+/// available there, else before the root when no value of the chain is used
+/// between the first op and the root outside the chain. Null when neither.
+Operation *fusedInsertionPoint(ArrayRef<Operation *> chain,
+                               ValueRange operands);
+
+/// The dtype-match check of vLLM's `_norm_input_weight_dtype_match`: a norm
+/// whose weight element type differs from its input's (a plain f32 weight on
+/// a bf16 input) must not be fused into a kernel that reads both alike.
+MissReason checkNormInputWeightDTypeMatch(Value input, Value weight);
+
+/// A chain that matched every structural step of a pattern but failed one
+/// check, and the op a remark about it points at.
+struct NearMiss {
+  std::string pattern;
+  std::string reason;
+  Operation *anchor;
+};
+
+/// One fusion family as the shared driver sees it.
+struct FusionFamily {
+  /// The pass flag, e.g. "llm-fuse-allreduce-norm".
+  StringRef passName;
+  /// The pattern name that produced `op` if it is one of this family's fused
+  /// ops, else empty.
+  std::function<std::string(Operation *)> fusedPatternName;
+  /// Appends every near miss left in `module` after the patterns ran.
+  std::function<void(ModuleOp, SmallVectorImpl<NearMiss> &)> explainMisses;
+};
+
+/// Counts of one family run, for the pass statistics.
+struct FusionCounts {
+  int64_t fused = 0;
+  int64_t missed = 0;
+};
+
+/// Applies `patterns` to `module` until fixpoint, then records fused chains
+/// per pattern and near misses in `report` (if any), emitting a remark per
+/// near miss when `emitRemarks`. Fails only if the rewrite did not converge.
+FailureOr<FusionCounts> runFusionFamily(ModuleOp module,
+                                        const FrozenRewritePatternSet &patterns,
+                                        const FusionFamily &family,
+                                        bool emitRemarks,
+                                        FusionReport *report);
+
+} // namespace mlir::llm
+
+#endif // LLM_FUSION_PASSES_FUSIONSUPPORT_H

@@ -1,0 +1,142 @@
+//===- Passes.td - llm-fusion passes -----------------------*- tablegen -*-===//
+//
+// Every pass of the fusion pipeline. Each family is its own pass with its own
+// flag; `--llm-fusion-pipeline` (Pipeline.cpp) runs them in order.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLM_FUSION_PASSES_TD
+#define LLM_FUSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+// Options every fusion family shares.
+class FusionPass<string flag, string summaryText> : Pass<flag, "::mlir::ModuleOp"> {
+  let summary = summaryText;
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::pdl::PDLDialect",
+                           "::mlir::pdl_interp::PDLInterpDialect"];
+  let options = [
+    Option<"emitRemarks", "remarks", "bool", "false",
+           "Emit a missed-fusion remark for every near miss (pattern, reason, location)">,
+  ];
+  let statistics = [
+    Statistic<"numFused", "num-fused", "Chains fused">,
+    Statistic<"numMissed", "num-missed", "Near misses (chains that failed one check)">,
+  ];
+}
+
+def LLMFusionCleanup : FusionPass<"llm-fusion-cleanup",
+    "Canonicalize reshapes, casts, world-size-1 all-reduces, add+norm and Gemma weights"> {
+  let description = [{
+    Makes real graphs match the fusion patterns: folds consecutive reshapes,
+    removes identity reshapes and casts, drops `all_reduce` when the module's
+    `llm.world_size` is 1, turns `add -> rms_norm` into `fused_add_rms_norm`
+    (the sum is returned as `residual_out` for the next residual), and folds
+    Gemma's weight, `cast(w) to f32` then `add 1.0` (or `add 1.0` in w's type),
+    into `weight_bias = 1.0` on the norm.
+
+    Before:
+    ```mlir
+    %wf = llm.cast %w : tensor<4096xbf16> to tensor<4096xf32>
+    %w1 = llm.add %wf, %one : (tensor<4096xf32>, tensor<f32>) -> tensor<4096xf32>
+    %s = llm.add %x, %r : (tensor<?x4096xbf16>, tensor<?x4096xbf16>) -> tensor<?x4096xbf16>
+    %y = llm.rms_norm %s, %w1 {epsilon = 1.0e-06 : f32} : (...) -> tensor<?x4096xbf16>
+    ```
+    After:
+    ```mlir
+    %y, %s = llm.fused_add_rms_norm %x, %r, %w {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (...) -> (...)
+    ```
+  }];
+}
+
+def LLMFuseAllReduceNorm : FusionPass<"llm-fuse-allreduce-norm",
+    "Fuse all_reduce with the RMSNorm (and residual add) that follows it"> {
+  let description = [{
+    `all_reduce -> rms_norm` becomes `fused_all_reduce_rms_norm` (which also
+    returns the all-reduce result, so it may have other users);
+    `all_reduce -> fused_add_rms_norm` and `all_reduce -> add -> rms_norm`
+    become `fused_all_reduce_add_rms_norm`. Gemma weights (`weight_bias = 1`,
+    or still written as `cast(w) + 1`) fuse too. The norm's input and weight
+    element types must match (vLLM's `_norm_input_weight_dtype_match`): a bf16
+    input with a plain f32 weight stays unfused.
+
+    Before:
+    ```mlir
+    %a = llm.all_reduce %x : tensor<?x4096xbf16>
+    %y, %r2 = llm.fused_add_rms_norm %a, %r, %w {epsilon = 1.0e-06 : f32} : (...) -> (...)
+    ```
+    After:
+    ```mlir
+    %y, %r2 = llm.fused_all_reduce_add_rms_norm %x, %r, %w {epsilon = 1.0e-06 : f32} : (...) -> (...)
+    ```
+  }];
+}
+
+def LLMFuseGatedNormQuant : FusionPass<"llm-fuse-gated-norm-quant",
+    "Fuse gated RMSNorm, the reshape back to tokens and FP8 group quantization"> {
+  let description = [{
+    `rms_norm_gated` on [N*H, D] -> reshapes to [N, H*D] -> `quant_fp8
+    {group_size}` becomes `fused_rms_norm_gated_quant_fp8` when group_size
+    divides D (no group straddles two heads). Static per-tensor quantization,
+    other group sizes, and a gated output or reshape with other users are not
+    fused.
+
+    Before:
+    ```mlir
+    %g = llm.rms_norm_gated %x, %z, %w {epsilon = 1.0e-06 : f32} : (...) -> tensor<?x128xbf16>
+    %t = llm.reshape %g : tensor<?x128xbf16> to tensor<?x4096xbf16>
+    %q, %s = llm.quant_fp8 %t {group_size = 128 : i64} : (...) -> (...)
+    ```
+    After:
+    ```mlir
+    %q, %s = llm.fused_rms_norm_gated_quant_fp8 %x, %z, %w {epsilon = 1.0e-06 : f32, group_size = 128 : i64} : (...) -> (...)
+    ```
+  }];
+}
+
+def LLMFuseMoERouter : FusionPass<"llm-fuse-moe-router",
+    "Fuse cast + sigmoid + bias + grouped top-k MoE routing"> {
+  let description = [{
+    `cast` to f32 -> `sigmoid` -> `add` bias -> `grouped_topk` (or the same
+    without the cast for f32 logits) becomes `fused_moe_router`. A sigmoid
+    computed in bf16/f16 before the cast is not fused (fusing would change the
+    numerics), nor are scores or biased scores used outside the chain.
+
+    Before:
+    ```mlir
+    %f = llm.cast %logits : tensor<?x256xbf16> to tensor<?x256xf32>
+    %s = llm.sigmoid %f : tensor<?x256xf32>
+    %b = llm.add %s, %bias : (tensor<?x256xf32>, tensor<256xf32>) -> tensor<?x256xf32>
+    %w, %i = llm.grouped_topk %s, %b {n_group = 8 : i64, topk_group = 4 : i64, topk = 8 : i64} : (...) -> (...)
+    ```
+    After:
+    ```mlir
+    %w, %i = llm.fused_moe_router %logits, %bias {n_group = 8 : i64, topk_group = 4 : i64, topk = 8 : i64} : (...) -> (...)
+    ```
+  }];
+}
+
+def LLMFuseQKNorm : FusionPass<"llm-fuse-qk-norm",
+    "Fuse the per-head RMSNorms of q and k split out of one qkv tensor"> {
+  let description = [{
+    The `rms_norm` of q and the `rms_norm` of k, each reached through a
+    `reshape` to [T*H, D] from results 0 and 1 of one `split` of a fused qkv
+    tensor, with equal epsilon and weight_bias, become one `fused_qk_rms_norm`.
+    A lone norm does not match.
+
+    Before:
+    ```mlir
+    %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>} : ...
+    %qh = llm.reshape %q : tensor<?x4096xbf16> to tensor<?x128xbf16>
+    %kh = llm.reshape %k : tensor<?x1024xbf16> to tensor<?x128xbf16>
+    %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32} : (...) -> tensor<?x128xbf16>
+    %kn = llm.rms_norm %kh, %wk {epsilon = 1.0e-06 : f32} : (...) -> tensor<?x128xbf16>
+    ```
+    After:
+    ```mlir
+    %qn, %kn = llm.fused_qk_rms_norm %qh, %kh, %wq, %wk {epsilon = 1.0e-06 : f32} : (...) -> (...)
+    ```
+  }];
+}
+
+#endif // LLM_FUSION_PASSES_TD

@@ -1,0 +1,108 @@
+//===- Pipeline.cpp - the fusion pipeline and pass registration -----------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/CommandLine.h"
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+
+/// Writes the shared fusion report after the fusion passes. Internal to the
+/// pipeline (it reads the in-memory report the family passes filled), so it
+/// has no flag of its own.
+struct WriteFusionReportPass
+    : PassWrapper<WriteFusionReportPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(WriteFusionReportPass)
+
+  WriteFusionReportPass(std::shared_ptr<FusionReport> report, std::string path)
+      : report(std::move(report)), path(std::move(path)) {}
+
+  StringRef getArgument() const final { return "llm-fusion-write-report"; }
+  StringRef getDescription() const final {
+    return "Write the fusion report of the pipeline's passes";
+  }
+
+  void runOnOperation() override {
+    std::string error;
+    if (!report->writeFile(path, error)) {
+      getOperation().emitError() << error;
+      signalPassFailure();
+    }
+  }
+
+  std::shared_ptr<FusionReport> report;
+  std::string path;
+};
+
+/// `--llm-fusion-remarks` and `--llm-fusion-report=FILE`: shorthands for the
+/// pipeline options of the same meaning.
+llvm::cl::opt<bool> clRemarks(
+    "llm-fusion-remarks",
+    llvm::cl::desc("llm-fusion-pipeline: emit a missed-fusion remark for every "
+                   "near miss"),
+    llvm::cl::init(false));
+llvm::cl::opt<std::string> clReport(
+    "llm-fusion-report",
+    llvm::cl::desc("llm-fusion-pipeline: write the fusion report (JSON) here"),
+    llvm::cl::value_desc("file"));
+
+void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
+                   bool remarks, const std::string &reportPath,
+                   std::shared_ptr<FusionReport> report) {
+  if (!report && !reportPath.empty())
+    report = std::make_shared<FusionReport>();
+
+  if (options.cleanup) {
+    LLMFusionCleanupOptions o;
+    o.emitRemarks = remarks;
+    pm.addPass(createLLMFusionCleanupPass(o, report));
+  }
+  // Larger chains first: the 4-op router, the 3-op gated quant and
+  // all-reduce chains, then the Q/K pair.
+  if (options.moeRouter) {
+    LLMFuseMoERouterOptions o;
+    o.emitRemarks = remarks;
+    pm.addPass(createLLMFuseMoERouterPass(o, report));
+  }
+  if (options.gatedNormQuant) {
+    LLMFuseGatedNormQuantOptions o;
+    o.emitRemarks = remarks;
+    pm.addPass(createLLMFuseGatedNormQuantPass(o, report));
+  }
+  if (options.allReduceNorm) {
+    LLMFuseAllReduceNormOptions o;
+    o.emitRemarks = remarks;
+    pm.addPass(createLLMFuseAllReduceNormPass(o, report));
+  }
+  if (options.qkNorm) {
+    LLMFuseQKNormOptions o;
+    o.emitRemarks = remarks;
+    pm.addPass(createLLMFuseQKNormPass(o, report));
+  }
+  if (!reportPath.empty())
+    pm.addPass(std::make_unique<WriteFusionReportPass>(report, reportPath));
+}
+
+} // namespace
+
+void mlir::llm::buildLLMFusionPipeline(OpPassManager &pm,
+                                       const LLMFusionPipelineOptions &options,
+                                       std::shared_ptr<FusionReport> report) {
+  buildPipeline(pm, options, options.remarks, options.report, std::move(report));
+}
+
+void mlir::llm::registerLLMFusionPipeline() {
+  PassPipelineRegistration<LLMFusionPipelineOptions>(
+      "llm-fusion-pipeline",
+      "Run the llm fusion pipeline: cleanup, then every fusion family",
+      [](OpPassManager &pm, const LLMFusionPipelineOptions &options) {
+        std::string reportPath = options.report;
+        if (reportPath.empty())
+          reportPath = clReport;
+        buildPipeline(pm, options, options.remarks || clRemarks, reportPath,
+                      nullptr);
+      });
+}

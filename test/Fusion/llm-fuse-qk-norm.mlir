@@ -1,0 +1,141 @@
+// RUN: fusion-opt %s -split-input-file -llm-fuse-qk-norm=remarks=true -verify-diagnostics | FileCheck %s
+
+// 32 q heads and 8 kv heads of 128 in qkv [T, 6144]; q and k stay views.
+// CHECK-LABEL: func.func @fuse_qk_norm
+// CHECK: %[[S:.+]]:3 = llm.split
+// CHECK: %[[Q:.+]] = llm.reshape %[[S]]#0
+// CHECK: %[[K:.+]] = llm.reshape %[[S]]#1
+// CHECK: %[[QO:.+]], %[[KO:.+]] = llm.fused_qk_rms_norm %[[Q]], %[[K]], %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32} : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xbf16>, tensor<128xbf16>) -> (tensor<?x128xbf16>, tensor<?x128xbf16>)
+// CHECK-NOT: llm.rms_norm
+// CHECK: return %[[QO]], %[[KO]]
+func.func @fuse_qk_norm(%qkv: tensor<?x6144xbf16>, %wq: tensor<128xbf16>, %wk: tensor<128xbf16>)
+    -> (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<?x1024xbf16>) {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>}
+      : tensor<?x6144xbf16> -> tensor<?x4096xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>
+  %qh = llm.reshape %q : tensor<?x4096xbf16> to tensor<?x128xbf16>
+  %kh = llm.reshape %k : tensor<?x1024xbf16> to tensor<?x128xbf16>
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  %kn = llm.rms_norm %kh, %wk {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  return %qn, %kn, %v : tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<?x1024xbf16>
+}
+
+// -----
+
+// Gemma (1 + w) Q/K norm with k normalized before q, f32 activations.
+// CHECK-LABEL: func.func @fuse_qk_gemma_k_first
+// CHECK: llm.fused_qk_rms_norm %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32, weight_bias = 1.000000e+00 : f32} : (tensor<64x128xf32>, tensor<16x128xf32>
+func.func @fuse_qk_gemma_k_first(%qkv: tensor<4x3072xf32>, %wq: tensor<128xf32>, %wk: tensor<128xf32>)
+    -> (tensor<64x128xf32>, tensor<16x128xf32>) {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 2048, 512, 512>}
+      : tensor<4x3072xf32> -> tensor<4x2048xf32>, tensor<4x512xf32>, tensor<4x512xf32>
+  %kh = llm.reshape %k : tensor<4x512xf32> to tensor<16x128xf32>
+  %kn = llm.rms_norm %kh, %wk {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<16x128xf32>, tensor<128xf32>) -> tensor<16x128xf32>
+  %qh = llm.reshape %q : tensor<4x2048xf32> to tensor<64x128xf32>
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<64x128xf32>, tensor<128xf32>) -> tensor<64x128xf32>
+  return %qn, %kn : tensor<64x128xf32>, tensor<16x128xf32>
+}
+
+// -----
+
+// A lone q norm is not a Q/K pair: no fusion, and not a near miss.
+// CHECK-LABEL: func.func @no_fuse_lone_norm
+// CHECK: llm.rms_norm
+func.func @no_fuse_lone_norm(%qkv: tensor<?x6144xbf16>, %wq: tensor<128xbf16>) -> tensor<?x128xbf16> {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>}
+      : tensor<?x6144xbf16> -> tensor<?x4096xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>
+  %qh = llm.reshape %q : tensor<?x4096xbf16> to tensor<?x128xbf16>
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  return %qn : tensor<?x128xbf16>
+}
+
+// -----
+
+// Different epsilon on q and k.
+// CHECK-LABEL: func.func @no_fuse_qk_epsilon
+// CHECK-COUNT-2: llm.rms_norm
+func.func @no_fuse_qk_epsilon(%qkv: tensor<?x6144xbf16>, %wq: tensor<128xbf16>, %wk: tensor<128xbf16>)
+    -> (tensor<?x128xbf16>, tensor<?x128xbf16>) {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>}
+      : tensor<?x6144xbf16> -> tensor<?x4096xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>
+  %qh = llm.reshape %q : tensor<?x4096xbf16> to tensor<?x128xbf16>
+  %kh = llm.reshape %k : tensor<?x1024xbf16> to tensor<?x128xbf16>
+  // expected-remark @+1 {{missed fusion QKRMSNorm (llm-fuse-qk-norm): q and k norms use different epsilon (1.000000e-06 vs 1.000000e-05)}}
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  %kn = llm.rms_norm %kh, %wk {epsilon = 1.0e-05 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  return %qn, %kn : tensor<?x128xbf16>, tensor<?x128xbf16>
+}
+
+// -----
+
+// Gemma on q only.
+// CHECK-LABEL: func.func @no_fuse_qk_weight_bias
+// CHECK-COUNT-2: llm.rms_norm
+func.func @no_fuse_qk_weight_bias(%qkv: tensor<?x6144xbf16>, %wq: tensor<128xbf16>, %wk: tensor<128xbf16>)
+    -> (tensor<?x128xbf16>, tensor<?x128xbf16>) {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>}
+      : tensor<?x6144xbf16> -> tensor<?x4096xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>
+  %qh = llm.reshape %q : tensor<?x4096xbf16> to tensor<?x128xbf16>
+  %kh = llm.reshape %k : tensor<?x1024xbf16> to tensor<?x128xbf16>
+  // expected-remark @+1 {{missed fusion QKGemmaRMSNorm (llm-fuse-qk-norm): q and k norms use different weight_bias (1.000000e+00 vs 0.000000e+00)}}
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  %kn = llm.rms_norm %kh, %wk {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  return %qn, %kn : tensor<?x128xbf16>, tensor<?x128xbf16>
+}
+
+// -----
+
+// A reshape that is not a head split (4096 is not a multiple of 96).
+// CHECK-LABEL: func.func @no_fuse_qk_not_head_split
+// CHECK-COUNT-2: llm.rms_norm
+func.func @no_fuse_qk_not_head_split(%qkv: tensor<?x6144xbf16>, %wq: tensor<96xbf16>, %wk: tensor<128xbf16>)
+    -> (tensor<?x96xbf16>, tensor<?x128xbf16>) {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>}
+      : tensor<?x6144xbf16> -> tensor<?x4096xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>
+  %qh = llm.reshape %q : tensor<?x4096xbf16> to tensor<?x96xbf16>
+  %kh = llm.reshape %k : tensor<?x1024xbf16> to tensor<?x128xbf16>
+  // expected-remark @+1 {{missed fusion QKRMSNorm (llm-fuse-qk-norm): a q/k reshape is not a head split [T, H*D] -> [T*H, D]}}
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32} : (tensor<?x96xbf16>, tensor<96xbf16>) -> tensor<?x96xbf16>
+  %kn = llm.rms_norm %kh, %wk {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  return %qn, %kn : tensor<?x96xbf16>, tensor<?x128xbf16>
+}
+
+// -----
+
+// The split is along the token dim, so "q" and "k" are not per-token features.
+// CHECK-LABEL: func.func @no_fuse_qk_split_dim0
+// CHECK-COUNT-2: llm.rms_norm
+func.func @no_fuse_qk_split_dim0(%qkv: tensor<12x128xf32>, %w: tensor<128xf32>) -> (tensor<4x128xf32>, tensor<4x128xf32>) {
+  %q, %k, %v = llm.split %qkv {dim = 0 : i64, sizes = array<i64: 4, 4, 4>}
+      : tensor<12x128xf32> -> tensor<4x128xf32>, tensor<4x128xf32>, tensor<4x128xf32>
+  %qh = llm.reshape %q : tensor<4x128xf32> to tensor<8x64xf32>
+  %kh = llm.reshape %k : tensor<4x128xf32> to tensor<8x64xf32>
+  %w64 = llm.reshape %w : tensor<128xf32> to tensor<2x64xf32>
+  %w1, %w2 = llm.split %w64 {dim = 0 : i64, sizes = array<i64: 1, 1>} : tensor<2x64xf32> -> tensor<1x64xf32>, tensor<1x64xf32>
+  %wv = llm.reshape %w1 : tensor<1x64xf32> to tensor<64xf32>
+  // expected-remark @+1 {{missed fusion QKRMSNorm (llm-fuse-qk-norm): the qkv split is along dim 0, not the feature dim}}
+  %qn = llm.rms_norm %qh, %wv {epsilon = 1.0e-06 : f32} : (tensor<8x64xf32>, tensor<64xf32>) -> tensor<8x64xf32>
+  %kn = llm.rms_norm %kh, %wv {epsilon = 1.0e-06 : f32} : (tensor<8x64xf32>, tensor<64xf32>) -> tensor<8x64xf32>
+  %qo = llm.reshape %qn : tensor<8x64xf32> to tensor<4x128xf32>
+  %ko = llm.reshape %kn : tensor<8x64xf32> to tensor<4x128xf32>
+  return %qo, %ko : tensor<4x128xf32>, tensor<4x128xf32>
+}
+
+// -----
+
+// The q norm's result is used before the k weight exists: no placement keeps
+// dominance.
+// CHECK-LABEL: func.func @no_fuse_qk_dominance
+// CHECK-COUNT-2: llm.rms_norm
+func.func @no_fuse_qk_dominance(%qkv: tensor<?x6144xbf16>, %wq: tensor<128xbf16>, %wkp: tensor<128xbf16>)
+    -> (tensor<?x128xbf16>, tensor<?x128xbf16>) {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 4096, 1024, 1024>}
+      : tensor<?x6144xbf16> -> tensor<?x4096xbf16>, tensor<?x1024xbf16>, tensor<?x1024xbf16>
+  %qh = llm.reshape %q : tensor<?x4096xbf16> to tensor<?x128xbf16>
+  %kh = llm.reshape %k : tensor<?x1024xbf16> to tensor<?x128xbf16>
+  // expected-remark @+1 {{missed fusion QKRMSNorm (llm-fuse-qk-norm): no point in the block dominates the fused op's operands and precedes every user of the chain}}
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  %qr = llm.relu %qn : tensor<?x128xbf16>
+  %wk = llm.relu %wkp : tensor<128xbf16>
+  %kn = llm.rms_norm %kh, %wk {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  return %qr, %kn : tensor<?x128xbf16>, tensor<?x128xbf16>
+}

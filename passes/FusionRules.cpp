@@ -29,6 +29,8 @@ std::string reason(const Args &...args) {
   return text;
 }
 
+/// The fused op's location: the root first, so diagnostics on the fused op
+/// point where the user's chain produced its result.
 Location fusedLoc(PatternRewriter &rewriter, ArrayRef<Operation *> ops) {
   SmallVector<Location> locs;
   for (Operation *op : ops)
@@ -154,7 +156,7 @@ void mlir::llm::fuseAddRMSNorm(PatternRewriter &rewriter, Operation *add,
   auto n = cast<RMSNormOp>(norm);
   setFusedInsertionPoint(rewriter, {add, norm}, {a.getA(), a.getB(), n.getW()});
   auto fused = FusedAddRMSNormOp::create(
-      rewriter, fusedLoc(rewriter, {add, norm}),
+      rewriter, fusedLoc(rewriter, {norm, add}),
       TypeRange{n.getY().getType(), a.getOutput().getType()}, a.getA(),
       a.getB(), n.getW(), n.getEpsilon(), n.getWeightBias());
   rewriter.replaceOp(norm, fused.getY());
@@ -178,7 +180,7 @@ void mlir::llm::fuseAllReduceRMSNorm(PatternRewriter &rewriter, Operation *ar,
   Value x = ar->getOperand(0);
   setFusedInsertionPoint(rewriter, {ar, norm}, {x, n.getW()});
   auto fused = FusedAllReduceRMSNormOp::create(
-      rewriter, fusedLoc(rewriter, {ar, norm}),
+      rewriter, fusedLoc(rewriter, {norm, ar}),
       TypeRange{n.getY().getType(), ar->getResult(0).getType()}, x, n.getW(),
       n.getEpsilon(), n.getWeightBias());
   rewriter.replaceOp(norm, fused.getY());
@@ -211,7 +213,7 @@ void mlir::llm::fuseAllReduceFusedAddRMSNorm(PatternRewriter &rewriter,
   Value x = ar->getOperand(0), residual = otherAddend(n, ar->getResult(0));
   setFusedInsertionPoint(rewriter, {ar, norm}, {x, residual, n.getW()});
   auto fused = FusedAllReduceAddRMSNormOp::create(
-      rewriter, fusedLoc(rewriter, {ar, norm}), norm->getResultTypes(), x,
+      rewriter, fusedLoc(rewriter, {norm, ar}), norm->getResultTypes(), x,
       residual, n.getW(), n.getEpsilon(), n.getWeightBias());
   rewriter.replaceOp(norm, fused->getResults());
   rewriter.eraseOp(ar);
@@ -245,7 +247,7 @@ void mlir::llm::fuseAllReduceAddRMSNorm(PatternRewriter &rewriter,
   Value residual = a.getA() == arOut ? a.getB() : a.getA();
   setFusedInsertionPoint(rewriter, {ar, add, norm}, {x, residual, n.getW()});
   auto fused = FusedAllReduceAddRMSNormOp::create(
-      rewriter, fusedLoc(rewriter, {ar, add, norm}),
+      rewriter, fusedLoc(rewriter, {norm, add, ar}),
       TypeRange{n.getY().getType(), a.getOutput().getType()}, x, residual,
       n.getW(), n.getEpsilon(), n.getWeightBias());
   rewriter.replaceOp(norm, fused.getY());
@@ -286,7 +288,7 @@ void mlir::llm::fuseGatedNormQuant(PatternRewriter &rewriter, Operation *gated,
   setFusedInsertionPoint(rewriter, {gated, reshape, quant},
                          {g.getX(), g.getZ(), g.getW()});
   auto fused = FusedRMSNormGatedQuantFP8Op::create(
-      rewriter, fusedLoc(rewriter, {gated, reshape, quant}),
+      rewriter, fusedLoc(rewriter, {quant, reshape, gated}),
       quant->getResultTypes(), g.getX(), g.getZ(), g.getW(), g.getEpsilon(),
       g.getWeightBias(), g.getNormBeforeGate(), q.getGroupSize());
   rewriter.replaceOp(quant, fused->getResults());
@@ -350,7 +352,7 @@ void mlir::llm::fuseMoERouter(PatternRewriter &rewriter, Operation *cast,
   chain.append({sigmoid, add, topk});
   setFusedInsertionPoint(rewriter, chain, {logits, bias});
   auto fused = FusedMoERouterOp::create(
-      rewriter, fusedLoc(rewriter, chain), topk->getResultTypes(), logits, bias,
+      rewriter, fusedLoc(rewriter, llvm::to_vector(llvm::reverse(chain))), topk->getResultTypes(), logits, bias,
       t.getNGroup(), t.getTopkGroup(), t.getTopk(), t.getRenormalize(),
       t.getRoutedScalingFactor());
   rewriter.replaceOp(topk, fused->getResults());

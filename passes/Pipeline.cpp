@@ -49,39 +49,33 @@ llvm::cl::opt<std::string> clReport(
     llvm::cl::desc("llm-fusion-pipeline: write the fusion report (JSON) here"),
     llvm::cl::value_desc("file"));
 
+/// Adds one family's pass, when enabled, with the shared remarks and report.
+template <typename OptionsT>
+void addFamily(OpPassManager &pm, bool enabled, bool remarks,
+               const std::shared_ptr<FusionReport> &report,
+               std::unique_ptr<Pass> (*create)(const OptionsT &,
+                                               std::shared_ptr<FusionReport>)) {
+  if (!enabled)
+    return;
+  OptionsT options;
+  options.emitRemarks = remarks;
+  pm.addPass(create(options, report));
+}
+
 void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
                    bool remarks, const std::string &reportPath,
                    std::shared_ptr<FusionReport> report) {
   if (!report && !reportPath.empty())
     report = std::make_shared<FusionReport>();
-
-  if (options.cleanup) {
-    LLMFusionCleanupOptions o;
-    o.emitRemarks = remarks;
-    pm.addPass(createLLMFusionCleanupPass(o, report));
-  }
+  addFamily(pm, options.cleanup, remarks, report, createLLMFusionCleanupPass);
   // Larger chains first: the 4-op router, the 3-op gated quant and
   // all-reduce chains, then the Q/K pair.
-  if (options.moeRouter) {
-    LLMFuseMoERouterOptions o;
-    o.emitRemarks = remarks;
-    pm.addPass(createLLMFuseMoERouterPass(o, report));
-  }
-  if (options.gatedNormQuant) {
-    LLMFuseGatedNormQuantOptions o;
-    o.emitRemarks = remarks;
-    pm.addPass(createLLMFuseGatedNormQuantPass(o, report));
-  }
-  if (options.allReduceNorm) {
-    LLMFuseAllReduceNormOptions o;
-    o.emitRemarks = remarks;
-    pm.addPass(createLLMFuseAllReduceNormPass(o, report));
-  }
-  if (options.qkNorm) {
-    LLMFuseQKNormOptions o;
-    o.emitRemarks = remarks;
-    pm.addPass(createLLMFuseQKNormPass(o, report));
-  }
+  addFamily(pm, options.moeRouter, remarks, report, createLLMFuseMoERouterPass);
+  addFamily(pm, options.gatedNormQuant, remarks, report,
+            createLLMFuseGatedNormQuantPass);
+  addFamily(pm, options.allReduceNorm, remarks, report,
+            createLLMFuseAllReduceNormPass);
+  addFamily(pm, options.qkNorm, remarks, report, createLLMFuseQKNormPass);
   if (!reportPath.empty())
     pm.addPass(std::make_unique<WriteFusionReportPass>(report, reportPath));
 }

@@ -300,16 +300,29 @@ void mlir::llm::fuseGatedNormQuant(PatternRewriter &rewriter, Operation *gated,
 // MoE routing
 //===----------------------------------------------------------------------===//
 
-/// The add's operand that is not the sigmoid scores.
-static Value biasOf(Operation *add, Operation *sigmoid) {
+/// The ops a router fusion replaces (producer first) and its two operands.
+struct RouterChain {
+  SmallVector<Operation *, 4> ops;
+  Value logits, bias;
+};
+
+static RouterChain routerChain(Operation *cast, Operation *sigmoid,
+                               Operation *add, Operation *topk) {
+  RouterChain chain;
+  if (cast)
+    chain.ops.push_back(cast);
+  chain.ops.append({sigmoid, add, topk});
+  chain.logits = cast ? cast->getOperand(0) : sigmoid->getOperand(0);
   Value scores = sigmoid->getResult(0);
-  return add->getOperand(0) == scores ? add->getOperand(1) : add->getOperand(0);
+  chain.bias =
+      add->getOperand(0) == scores ? add->getOperand(1) : add->getOperand(0);
+  return chain;
 }
 
 MissReason mlir::llm::checkMoERouter(Operation *cast, Operation *sigmoid,
                                      Operation *add, Operation *topk) {
   Value scores = sigmoid->getResult(0), biased = add->getResult(0);
-  Value bias = biasOf(add, sigmoid);
+  RouterChain chain = routerChain(cast, sigmoid, add, topk);
   if (add->getOperand(0) == add->getOperand(1))
     return std::string("the scores are added to themselves, not to a bias");
   if (cast) {
@@ -320,7 +333,7 @@ MissReason mlir::llm::checkMoERouter(Operation *cast, Operation *sigmoid,
     if (!onlyUsedBy(cast->getResult(0), {sigmoid}))
       return reason("the f32 logits", kOtherUsers);
   }
-  auto biasType = llvm::cast<RankedTensorType>(bias.getType());
+  auto biasType = llvm::cast<RankedTensorType>(chain.bias.getType());
   auto scoresType = llvm::cast<RankedTensorType>(scores.getType());
   if (biasType.getRank() != 1 || !biasType.getElementType().isF32() ||
       biasType.getDimSize(0) != scoresType.getDimSize(1))
@@ -332,27 +345,18 @@ MissReason mlir::llm::checkMoERouter(Operation *cast, Operation *sigmoid,
     return reason("the sigmoid scores", kOtherUsers);
   if (!onlyUsedBy(biased, {topk}))
     return reason("the biased scores", kOtherUsers);
-  Value logits = cast ? cast->getOperand(0) : sigmoid->getOperand(0);
-  SmallVector<Operation *> chain;
-  if (cast)
-    chain.push_back(cast);
-  chain.append({sigmoid, add, topk});
-  return checkPlacement(chain, {logits, bias});
+  return checkPlacement(chain.ops, {chain.logits, chain.bias});
 }
 
 void mlir::llm::fuseMoERouter(PatternRewriter &rewriter, Operation *cast,
                               Operation *sigmoid, Operation *add,
                               Operation *topk) {
   auto t = llvm::cast<GroupedTopKOp>(topk);
-  Value logits = cast ? cast->getOperand(0) : sigmoid->getOperand(0);
-  Value bias = biasOf(add, sigmoid);
-  SmallVector<Operation *> chain;
-  if (cast)
-    chain.push_back(cast);
-  chain.append({sigmoid, add, topk});
-  setFusedInsertionPoint(rewriter, chain, {logits, bias});
+  RouterChain chain = routerChain(cast, sigmoid, add, topk);
+  setFusedInsertionPoint(rewriter, chain.ops, {chain.logits, chain.bias});
   auto fused = FusedMoERouterOp::create(
-      rewriter, fusedLoc(rewriter, llvm::to_vector(llvm::reverse(chain))), topk->getResultTypes(), logits, bias,
+      rewriter, fusedLoc(rewriter, llvm::to_vector(llvm::reverse(chain.ops))),
+      topk->getResultTypes(), chain.logits, chain.bias,
       t.getNGroup(), t.getTopkGroup(), t.getTopk(), t.getRenormalize(),
       t.getRoutedScalingFactor());
   rewriter.replaceOp(topk, fused->getResults());

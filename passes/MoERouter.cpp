@@ -43,8 +43,9 @@ void explainMisses(ModuleOp module, SmallVectorImpl<NearMiss> &misses) {
     if (!sigmoid || !add || !llvm::is_contained(add->getOperands(), scores))
       return;
     auto cast = sigmoid.getX().getDefiningOp<CastOp>();
-    if (cast && !isWideningCastToF32(cast) &&
-        !elementTypeOf(cast.getX()).isF32())
+    // A cast that is not a float widening to f32 is outside the chain: the
+    // f32-logits pattern reads its result.
+    if (cast && !isWideningCastToF32(cast))
       cast = nullptr;
     if (MissReason r = checkMoERouter(cast, sigmoid, add, topk))
       misses.push_back({kPattern, *r, topk});

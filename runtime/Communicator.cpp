@@ -1,0 +1,87 @@
+//===- Communicator.cpp - all-reduce between ranks that are threads -----===//
+
+#include "runtime/Communicator.h"
+
+#include "runtime/Error.h"
+
+namespace llmf {
+
+class ThreadGroup::RankComm : public Communicator {
+public:
+  RankComm(ThreadGroup &group, int rank) : group_(group), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int worldSize() const override { return group_.worldSize_; }
+  void abort() override { group_.abortAll(); }
+
+  void allReduceSum(const Tensor &in, const Tensor &out) override {
+    if (in.shape() != out.shape() || in.device() != Device::CPU)
+      fail("all_reduce: input ", in.describe(), " and output ", out.describe(),
+           " must be host tensors of one shape");
+    group_.slots_[rank_] = &in;
+    if (!group_.barrier())
+      fail("all_reduce: another rank failed");
+    // Shapes must agree across ranks, or the sum is meaningless.
+    for (int r = 0; r < worldSize(); ++r)
+      if (group_.slots_[r]->shape() != in.shape() ||
+          group_.slots_[r]->dtype() != in.dtype()) {
+        group_.abortAll();
+        fail("all_reduce: rank ", r, " has ", group_.slots_[r]->describe(),
+             " but rank ", rank_, " has ", in.describe());
+      }
+    int64_t n = in.numel();
+    bool integer = !isFloat(in.dtype());
+    for (int64_t i = 0; i < n; ++i) {
+      if (integer) {
+        int64_t s = 0;
+        for (int r = 0; r < worldSize(); ++r)
+          s += loadInt(*group_.slots_[r], i);
+        writeInt(out.dtype(), out.elementPtr(i), s);
+      } else {
+        float s = 0.0f;
+        for (int r = 0; r < worldSize(); ++r)
+          s += loadFloat(*group_.slots_[r], i);
+        writeFloat(out.dtype(), out.elementPtr(i), s);
+      }
+    }
+    // Nobody may reuse its input before every rank has read it.
+    if (!group_.barrier())
+      fail("all_reduce: another rank failed");
+  }
+
+private:
+  ThreadGroup &group_;
+  int rank_;
+};
+
+ThreadGroup::ThreadGroup(int worldSize)
+    : worldSize_(worldSize), slots_(worldSize, nullptr) {
+  for (int r = 0; r < worldSize; ++r)
+    ranks_.push_back(std::make_unique<RankComm>(*this, r));
+}
+
+ThreadGroup::~ThreadGroup() = default;
+
+Communicator &ThreadGroup::rank(int r) { return *ranks_.at(r); }
+
+bool ThreadGroup::barrier() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (aborted_)
+    return false;
+  uint64_t gen = generation_;
+  if (++arrived_ == worldSize_) {
+    arrived_ = 0;
+    ++generation_;
+    cv_.notify_all();
+    return true;
+  }
+  cv_.wait(lock, [&] { return generation_ != gen || aborted_; });
+  return !aborted_;
+}
+
+void ThreadGroup::abortAll() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  aborted_ = true;
+  cv_.notify_all();
+}
+
+} // namespace llmf

@@ -1,0 +1,73 @@
+//===- Inputs.cpp - role-aware random inputs -----------------------------===//
+
+#include "runtime/Inputs.h"
+
+#include <cmath>
+
+namespace llmf {
+namespace {
+
+/// splitmix64: small, fast, and the same on every platform.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return (next() >> 11) * (1.0 / 9007199254740992.0); }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  double normal() {
+    double u1 = std::max(uniform(), 1e-300), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+};
+
+} // namespace
+
+Shape bindDynamicDims(const Shape &shape, int64_t dim) {
+  Shape out = shape;
+  for (int64_t &d : out)
+    if (d < 0)
+      d = dim;
+  return out;
+}
+
+std::vector<Tensor> randomInputs(const PlanFunction &fn, int64_t dim,
+                                 uint64_t seed, int rank) {
+  std::vector<Tensor> inputs;
+  for (size_t a = 0; a < fn.inputs.size(); ++a) {
+    const PlanInput &in = fn.inputs[a];
+    const TensorType &type = fn.buffers[in.buffer].type;
+    Shape shape = bindDynamicDims(type.shape, dim);
+    int64_t n = numElements(shape);
+    Tensor t(type.dtype, shape, allocateHostBuffer(n * dtypeSize(type.dtype)));
+    Rng rng{seed * 0x100000001b3ULL + static_cast<uint64_t>(rank) * 0x9e3779b9ULL +
+            a * 0x85ebca6bULL + 1};
+    double fanIn = shape.empty() ? 1.0 : static_cast<double>(std::max<int64_t>(shape.back(), 1));
+    for (int64_t i = 0; i < n; ++i) {
+      void *p = t.elementPtr(i);
+      if (!isFloat(type.dtype)) {
+        int64_t bound = in.role == InputRole::Indices && in.indexBound > 0 ? in.indexBound : 16;
+        writeInt(type.dtype, p, static_cast<int64_t>(rng.next() % bound));
+        continue;
+      }
+      double v = 0.0;
+      switch (in.role) {
+      case InputRole::Activation: v = rng.normal(); break;
+      case InputRole::Logits: v = 1.5 * rng.normal(); break;
+      case InputRole::NormWeight: v = rng.uniform(0.5, 1.5); break;
+      case InputRole::LinearWeight: v = rng.normal() / std::sqrt(fanIn); break;
+      case InputRole::Bias: v = rng.uniform(-0.1, 0.1); break;
+      case InputRole::Scale: v = rng.uniform(0.01, 0.02); break;
+      case InputRole::Indices: v = rng.normal(); break;
+      }
+      writeFloat(type.dtype, p, static_cast<float>(v));
+    }
+    inputs.push_back(t);
+  }
+  return inputs;
+}
+
+} // namespace llmf

@@ -1,0 +1,380 @@
+//===- OpSchema.cpp - type rules of the spec's ops ----------------------===//
+
+#include "runtime/OpSchema.h"
+
+#include "runtime/Error.h"
+
+#include <numeric>
+
+namespace llmf {
+namespace {
+
+using Types = std::vector<TensorType>;
+
+bool isFloatType(DType t) {
+  return t == DType::F32 || t == DType::F16 || t == DType::BF16;
+}
+
+void expectFloat(const TensorType &t, const char *what) {
+  if (!isFloatType(t.dtype))
+    fail(what, " must be f32, f16 or bf16, got ", dtypeName(t.dtype));
+}
+
+void expectDType(const TensorType &t, DType d, const char *what) {
+  if (t.dtype != d)
+    fail(what, " must be ", dtypeName(d), ", got ", dtypeName(t.dtype));
+}
+
+void expectRank(const TensorType &t, size_t lo, const char *what) {
+  if (t.shape.size() < lo)
+    fail(what, " must have rank >= ", lo, ", got ", t.str());
+}
+
+void expectSameType(const TensorType &a, const TensorType &b, const char *an,
+                    const char *bn) {
+  bool ok = a.dtype == b.dtype && a.shape.size() == b.shape.size();
+  for (size_t i = 0; ok && i < a.shape.size(); ++i)
+    ok = dimsMatch(a.shape[i], b.shape[i]);
+  if (!ok)
+    fail(bn, " must have the type of ", an, " ", a.str(), ", got ", b.str());
+}
+
+/// w of a norm: shape [D] where D is x's last dim; any float type.
+void expectNormWeight(const TensorType &x, const TensorType &w, const char *wn) {
+  expectFloat(x, "x");
+  expectRank(x, 1, "x");
+  expectFloat(w, wn);
+  if (w.shape.size() != 1 || !dimsMatch(w.shape[0], x.shape.back()))
+    fail(wn, " must have shape [", x.shape.back(), "] (x's last dim), got ",
+         shapeToString(w.shape));
+}
+
+/// The last dim, which per-row ops need static at load and concrete at run.
+int64_t lastDim(const TensorType &t) { return t.shape.empty() ? 1 : t.shape.back(); }
+
+Types inferCast(const Types &in, const OpAttrs &, const Types &declared) {
+  if (declared.empty())
+    fail("cast needs a declared result type");
+  return {TensorType{declared[0].dtype, in[0].shape}};
+}
+
+Types inferBinary(const Types &in, const OpAttrs &, const Types &) {
+  const TensorType &a = in[0], &b = in[1];
+  if (a.dtype != b.dtype)
+    fail("operands must have one element type, got ", dtypeName(a.dtype),
+         " and ", dtypeName(b.dtype));
+  if (a.dtype == DType::F8E4M3FN)
+    fail("f8E4M3FN has no arithmetic; cast it first");
+  size_t rank = std::max(a.shape.size(), b.shape.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
+    int64_t db = i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
+    if (da == 1)
+      out[i] = db;
+    else if (db == 1)
+      out[i] = da;
+    else if (da < 0)
+      out[i] = db;
+    else if (db < 0 || da == db)
+      out[i] = da;
+    else
+      fail("shapes ", shapeToString(a.shape), " and ", shapeToString(b.shape),
+           " do not broadcast");
+  }
+  return {TensorType{a.dtype, out}};
+}
+
+Types inferUnary(const Types &in, const OpAttrs &, const Types &) {
+  expectFloat(in[0], "x");
+  return {in[0]};
+}
+
+Types inferReshape(const Types &in, const OpAttrs &, const Types &declared) {
+  if (declared.empty())
+    fail("reshape needs a declared result type");
+  Shape out = declared[0].shape;
+  int dynamic = 0;
+  int64_t known = 1;
+  for (int64_t d : out)
+    d < 0 ? ++dynamic : known *= d;
+  if (dynamic > 1)
+    fail("reshape result ", shapeToString(out),
+         " has more than one dynamic dim; the runtime cannot infer them");
+  int64_t n = 1;
+  bool inKnown = true;
+  for (int64_t d : in[0].shape)
+    d < 0 ? inKnown = false : n *= d;
+  if (inKnown) {
+    if (dynamic == 1) {
+      if (known == 0 || n % known != 0)
+        fail("cannot reshape ", shapeToString(in[0].shape), " to ",
+             shapeToString(out), ": ", n, " elements are not a multiple of ",
+             known);
+      for (int64_t &d : out)
+        if (d < 0)
+          d = n / known;
+    } else if (n != known) {
+      fail("reshape changes the element count: ", shapeToString(in[0].shape),
+           " has ", n, ", ", shapeToString(out), " has ", known);
+    }
+  } else if (dynamic == 0) {
+    fail("reshape of a dynamic shape ", shapeToString(in[0].shape),
+         " to the static ", shapeToString(out));
+  }
+  return {TensorType{in[0].dtype, out}};
+}
+
+Types inferSplit(const Types &in, const OpAttrs &attrs, const Types &) {
+  const TensorType &x = in[0];
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  int64_t dim = attrs.dim < 0 ? attrs.dim + rank : attrs.dim;
+  if (dim < 0 || dim >= rank)
+    fail("split dim ", attrs.dim, " out of range for ", x.str());
+  if (attrs.sizes.empty())
+    fail("split needs at least one size");
+  int64_t total = 0;
+  Types out;
+  for (int64_t s : attrs.sizes) {
+    if (s < 0)
+      fail("split sizes must be >= 0, got ", s);
+    total += s;
+    TensorType t = x;
+    t.shape[dim] = s;
+    out.push_back(t);
+  }
+  if (!dimsMatch(x.shape[dim], total))
+    fail("split sizes sum to ", total, " but dim ", dim, " of ", x.str(),
+         " is ", x.shape[dim]);
+  return out;
+}
+
+Types inferMatmul(const Types &in, const OpAttrs &attrs, const Types &) {
+  const TensorType &x = in[0], &w = in[1];
+  expectFloat(x, "x");
+  expectRank(x, 1, "x");
+  if (w.dtype != x.dtype)
+    fail("x and w must have one element type, got ", dtypeName(x.dtype),
+         " and ", dtypeName(w.dtype));
+  if (w.shape.size() != 2)
+    fail("w must have rank 2, got ", w.str());
+  int64_t k = attrs.transposeW ? w.shape[1] : w.shape[0];
+  int64_t n = attrs.transposeW ? w.shape[0] : w.shape[1];
+  if (!dimsMatch(x.shape.back(), k))
+    fail("contraction dims disagree: x has K = ", x.shape.back(), ", w has K = ", k);
+  TensorType out = x;
+  out.shape.back() = n;
+  return {out};
+}
+
+Types inferAllReduce(const Types &in, const OpAttrs &, const Types &) {
+  if (in[0].dtype == DType::F8E4M3FN)
+    fail("all_reduce of f8E4M3FN is not defined");
+  return {in[0]};
+}
+
+Types inferRMSNorm(const Types &in, const OpAttrs &, const Types &) {
+  expectNormWeight(in[0], in[1], "w");
+  return {in[0]};
+}
+
+Types inferAddRMSNorm(const Types &in, const OpAttrs &, const Types &) {
+  expectNormWeight(in[0], in[2], "w");
+  expectSameType(in[0], in[1], "x", "residual");
+  return {in[0], in[0]};
+}
+
+Types inferRMSNormGated(const Types &in, const OpAttrs &, const Types &) {
+  expectNormWeight(in[0], in[2], "w");
+  expectSameType(in[0], in[1], "x", "z");
+  return {in[0]};
+}
+
+TensorType quantScaleType(const TensorType &x, int64_t groupSize) {
+  int64_t d = lastDim(x);
+  if (groupSize < 1)
+    fail("group_size must be >= 1, got ", groupSize);
+  if (d < 0)
+    fail("the last dim of ", x.str(), " must be static to quantize in groups");
+  if (d % groupSize != 0)
+    fail("group_size ", groupSize, " must divide the last dim ", d);
+  TensorType scale{DType::F32, x.shape};
+  scale.shape.back() = d / groupSize;
+  return scale;
+}
+
+Types inferQuantFP8(const Types &in, const OpAttrs &attrs, const Types &) {
+  expectFloat(in[0], "x");
+  expectRank(in[0], 1, "x");
+  return {TensorType{DType::F8E4M3FN, in[0].shape},
+          quantScaleType(in[0], attrs.groupSize)};
+}
+
+Types inferQuantFP8Static(const Types &in, const OpAttrs &, const Types &) {
+  expectFloat(in[0], "x");
+  expectDType(in[1], DType::F32, "scale");
+  if (!in[1].shape.empty())
+    fail("scale must be a rank-0 tensor, got ", in[1].str());
+  return {TensorType{DType::F8E4M3FN, in[0].shape}};
+}
+
+Types inferTopK(const Types &in, const OpAttrs &attrs, const Types &) {
+  expectFloat(in[0], "x");
+  expectRank(in[0], 1, "x");
+  int64_t d = lastDim(in[0]);
+  if (attrs.k < 1 || (d >= 0 && attrs.k > d))
+    fail("k must be in [1, ", d, "], got ", attrs.k);
+  TensorType values = in[0];
+  values.shape.back() = attrs.k;
+  TensorType indices{DType::I32, values.shape};
+  return {values, indices};
+}
+
+Types inferGather(const Types &in, const OpAttrs &, const Types &) {
+  const TensorType &x = in[0], &idx = in[1];
+  if (idx.dtype != DType::I32 && idx.dtype != DType::I64)
+    fail("indices must be i32 or i64, got ", dtypeName(idx.dtype));
+  if (x.shape.empty() || x.shape.size() != idx.shape.size())
+    fail("x and indices must have one rank >= 1, got ", x.str(), " and ", idx.str());
+  for (size_t i = 0; i + 1 < x.shape.size(); ++i)
+    if (!dimsMatch(x.shape[i], idx.shape[i]))
+      fail("x and indices must agree on every dim but the last, got ", x.str(),
+           " and ", idx.str());
+  return {TensorType{x.dtype, idx.shape}};
+}
+
+/// [T, E] f32 routing inputs and the routing attributes.
+Types routingResults(const TensorType &scores, const OpAttrs &a) {
+  if (scores.shape.size() != 2)
+    fail("routing scores must be [T, E], got ", scores.str());
+  int64_t e = scores.shape[1];
+  if (e < 0)
+    fail("the expert count must be static, got ", scores.str());
+  if (a.nGroup < 1 || e % a.nGroup != 0)
+    fail("n_group ", a.nGroup, " must be >= 1 and divide the expert count ", e);
+  if (a.topkGroup < 1 || a.topkGroup > a.nGroup)
+    fail("topk_group must be in [1, n_group = ", a.nGroup, "], got ", a.topkGroup);
+  int64_t kept = a.topkGroup * (e / a.nGroup);
+  if (a.topk < 1 || a.topk > kept)
+    fail("topk must be in [1, ", kept, "] (the experts in the kept groups), got ",
+         a.topk);
+  Shape shape{scores.shape[0], a.topk};
+  return {TensorType{DType::F32, shape}, TensorType{DType::I32, shape}};
+}
+
+Types inferGroupedTopK(const Types &in, const OpAttrs &attrs, const Types &) {
+  expectDType(in[0], DType::F32, "scores");
+  expectSameType(in[0], in[1], "scores", "biased");
+  return routingResults(in[0], attrs);
+}
+
+Types inferMoERouter(const Types &in, const OpAttrs &attrs, const Types &) {
+  expectFloat(in[0], "logits");
+  expectDType(in[1], DType::F32, "bias");
+  if (in[0].shape.size() != 2 || in[1].shape.size() != 1 ||
+      !dimsMatch(in[1].shape[0], in[0].shape[1]))
+    fail("bias must have shape [E] for logits [T, E], got ", in[1].str(),
+         " for ", in[0].str());
+  return routingResults(in[0], attrs);
+}
+
+Types inferGatedQuant(const Types &in, const OpAttrs &attrs, const Types &declared) {
+  const TensorType &x = in[0];
+  expectNormWeight(x, in[2], "w");
+  expectSameType(x, in[1], "x", "z");
+  if (x.shape.size() != 2)
+    fail("x must be [N*H, D], got ", x.str());
+  int64_t d = x.shape[1];
+  if (d < 0)
+    fail("the head dim of ", x.str(), " must be static");
+  if (attrs.groupSize < 1 || d % attrs.groupSize != 0)
+    fail("group_size ", attrs.groupSize, " must divide the head dim ", d,
+         " (a group never straddles two heads)");
+  if (declared.empty() || declared[0].shape.size() != 2 ||
+      declared[0].shape[1] < 0 || declared[0].shape[1] % d != 0)
+    fail("q must be declared [N, H*D] with a static multiple of D = ", d);
+  int64_t heads = declared[0].shape[1] / d;
+  int64_t n = -1;
+  if (x.shape[0] >= 0) {
+    if (x.shape[0] % heads != 0)
+      fail("x has ", x.shape[0], " rows, not a multiple of H = ", heads);
+    n = x.shape[0] / heads;
+  }
+  TensorType q{DType::F8E4M3FN, {n, heads * d}};
+  TensorType scale{DType::F32, {n, heads * d / attrs.groupSize}};
+  return {q, scale};
+}
+
+Types inferQKNorm(const Types &in, const OpAttrs &, const Types &) {
+  expectNormWeight(in[0], in[2], "wq");
+  expectNormWeight(in[1], in[3], "wk");
+  if (in[0].dtype != in[1].dtype)
+    fail("q and k must have one element type, got ", dtypeName(in[0].dtype),
+         " and ", dtypeName(in[1].dtype));
+  return {in[0], in[1]};
+}
+
+const std::vector<std::string_view> kNorm = {"epsilon"};
+const std::vector<std::string_view> kNormOpt = {"weight_bias"};
+const std::vector<std::string_view> kRouting = {"n_group", "topk_group", "topk"};
+const std::vector<std::string_view> kRoutingOpt = {"renormalize",
+                                                   "routed_scaling_factor"};
+
+} // namespace
+
+const std::vector<OpSchema> &allOpSchemas() {
+  static const std::vector<OpSchema> schemas = {
+      {"cast", 1, 1, {}, {}, inferCast},
+      {"add", 2, 1, {}, {}, inferBinary},
+      {"sub", 2, 1, {}, {}, inferBinary},
+      {"mul", 2, 1, {}, {}, inferBinary},
+      {"div", 2, 1, {}, {}, inferBinary},
+      {"sigmoid", 1, 1, {}, {}, inferUnary},
+      {"silu", 1, 1, {}, {}, inferUnary},
+      {"relu", 1, 1, {}, {}, inferUnary},
+      {"reshape", 1, 1, {}, {}, inferReshape},
+      {"split", 1, -1, {"dim", "sizes"}, {}, inferSplit},
+      {"matmul", 2, 1, {}, {"transpose_w"}, inferMatmul},
+      {"all_reduce", 1, 1, {}, {}, inferAllReduce},
+      {"rms_norm", 2, 1, kNorm, kNormOpt, inferRMSNorm},
+      {"fused_add_rms_norm", 3, 2, kNorm, kNormOpt, inferAddRMSNorm},
+      {"rms_norm_gated", 3, 1, kNorm, {"weight_bias", "norm_before_gate"},
+       inferRMSNormGated},
+      {"quant_fp8", 1, 2, {"group_size"}, {}, inferQuantFP8},
+      {"quant_fp8_static", 2, 1, {}, {}, inferQuantFP8Static},
+      {"topk", 1, 2, {"k"}, {}, inferTopK},
+      {"gather", 2, 1, {}, {}, inferGather},
+      {"grouped_topk", 2, 2, kRouting, kRoutingOpt, inferGroupedTopK},
+      {"fused_all_reduce_rms_norm", 2, 2, kNorm, kNormOpt,
+       [](const Types &in, const OpAttrs &a, const Types &d) {
+         Types y = inferRMSNorm(in, a, d);
+         return Types{y[0], y[0]};
+       }},
+      {"fused_all_reduce_add_rms_norm", 3, 2, kNorm, kNormOpt, inferAddRMSNorm},
+      {"fused_rms_norm_gated_quant_fp8", 3, 2,
+       {"epsilon", "group_size"}, {"weight_bias", "norm_before_gate"},
+       inferGatedQuant},
+      {"fused_moe_router", 2, 2, kRouting, kRoutingOpt, inferMoERouter},
+      {"fused_qk_rms_norm", 4, 2, kNorm, kNormOpt, inferQKNorm},
+  };
+  return schemas;
+}
+
+const OpSchema *findOpSchema(std::string_view name) {
+  for (const OpSchema &s : allOpSchemas())
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+bool typeMatches(const TensorType &declared, const TensorType &actual) {
+  if (declared.dtype != actual.dtype ||
+      declared.shape.size() != actual.shape.size())
+    return false;
+  for (size_t i = 0; i < declared.shape.size(); ++i)
+    if (!dimsMatch(declared.shape[i], actual.shape[i]))
+      return false;
+  return true;
+}
+
+} // namespace llmf

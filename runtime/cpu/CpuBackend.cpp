@@ -1,0 +1,35 @@
+//===- CpuBackend.cpp - the CPU reference backend --------------------------===//
+
+#include "runtime/Executor.h"
+#include "runtime/cpu/CpuKernels.h"
+
+#include <cstring>
+
+namespace llmf {
+
+const Backend &cpuBackend() {
+  static const KernelRegistry registry = [] {
+    KernelRegistry r;
+    cpu::registerElementwiseKernels(r);
+    cpu::registerNormKernels(r);
+    cpu::registerQuantKernels(r);
+    cpu::registerRoutingKernels(r);
+    cpu::registerMatmulKernels(r);
+    return r;
+  }();
+  static const Backend backend = [] {
+    Backend b;
+    b.device = Device::CPU;
+    b.kernels = &registry;
+    b.allocator = DeviceAllocator::host();
+    b.upload = [](const Tensor &host, MemoryPool &) { return host; };
+    b.fill = [](void *data, size_t bytes, uint8_t byte) {
+      std::memset(data, byte, bytes);
+    };
+    b.synchronize = [] {};
+    return b;
+  }();
+  return backend;
+}
+
+} // namespace llmf

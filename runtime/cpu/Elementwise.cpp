@@ -1,0 +1,164 @@
+//===- Elementwise.cpp - CPU cast, arithmetic, activations, copies -------===//
+//
+// Binary ops broadcast like NumPy over any operand layout; arithmetic is
+// fp32 (int64 for integer types) with one rounding to the result type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Error.h"
+#include "runtime/cpu/CpuKernels.h"
+#include "runtime/cpu/Parallel.h"
+#include "runtime/cpu/Reference.h"
+
+#include <climits>
+#include <cmath>
+#include <cstring>
+
+namespace llmf::cpu {
+namespace {
+
+/// Maps an output linear index to an operand's linear index under
+/// broadcasting: per output dim, the operand's logical stride (0 where the
+/// operand has size 1 or lacks the dim).
+struct Broadcast {
+  Shape outShape;
+  std::vector<int64_t> strides;
+  bool identity;
+
+  Broadcast(const Shape &out, const Shape &in) : outShape(out), identity(out == in) {
+    strides.assign(out.size(), 0);
+    int64_t stride = 1;
+    for (size_t i = 0; i < in.size(); ++i) {
+      size_t di = in.size() - 1 - i, doo = out.size() - 1 - i;
+      strides[doo] = in[di] == 1 ? 0 : stride;
+      stride *= in[di];
+    }
+  }
+  int64_t map(int64_t linear) const {
+    if (identity)
+      return linear;
+    int64_t idx = 0;
+    for (size_t i = outShape.size(); i-- > 0;) {
+      idx += (linear % outShape[i]) * strides[i];
+      linear /= outShape[i];
+    }
+    return idx;
+  }
+};
+
+enum class BinOp { Add, Sub, Mul, Div };
+
+template <BinOp op>
+void binaryKernel(const KernelCall &call) {
+  const Tensor &a = call.inputs[0], &b = call.inputs[1], &y = call.outputs[0];
+  Broadcast ba(y.shape(), a.shape()), bb(y.shape(), b.shape());
+  bool integer = !isFloat(y.dtype());
+  parallelFor(y.numel(), 4, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      if (integer) {
+        int64_t u = loadInt(a, ba.map(i)), v = loadInt(b, bb.map(i)), r = 0;
+        switch (op) {
+        case BinOp::Add: r = u + v; break;
+        case BinOp::Sub: r = u - v; break;
+        case BinOp::Mul: r = u * v; break;
+        case BinOp::Div:
+          if (v == 0)
+            fail("integer division by zero at element ", i);
+          r = u / v; // truncates toward zero, like C and torch.div(trunc)
+          break;
+        }
+        writeInt(y.dtype(), y.elementPtr(i), r);
+        continue;
+      }
+      float u = loadFloat(a, ba.map(i)), v = loadFloat(b, bb.map(i)), r = 0.0f;
+      switch (op) {
+      case BinOp::Add: r = u + v; break;
+      case BinOp::Sub: r = u - v; break;
+      case BinOp::Mul: r = u * v; break;
+      case BinOp::Div: r = u / v; break;
+      }
+      writeFloat(y.dtype(), y.elementPtr(i), r);
+    }
+  });
+}
+
+template <float (*fn)(float)>
+void unaryKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  parallelFor(x.numel(), 8, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      writeFloat(y.dtype(), y.elementPtr(i), fn(loadFloat(x, i)));
+  });
+}
+
+/// Float to integer truncates toward zero and saturates; NaN becomes 0.
+int64_t floatToInt(float v, DType to) {
+  if (std::isnan(v))
+    return 0;
+  double lo = to == DType::I32 ? INT32_MIN : static_cast<double>(INT64_MIN);
+  double hi = to == DType::I32 ? INT32_MAX : static_cast<double>(INT64_MAX);
+  double t = std::trunc(static_cast<double>(v));
+  if (t <= lo)
+    return to == DType::I32 ? INT32_MIN : INT64_MIN;
+  if (t >= hi)
+    return to == DType::I32 ? INT32_MAX : INT64_MAX;
+  return static_cast<int64_t>(t);
+}
+
+void castKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  bool fromInt = !isFloat(x.dtype()), toInt = !isFloat(y.dtype());
+  parallelFor(x.numel(), 4, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      void *dst = y.elementPtr(i);
+      if (fromInt && toInt)
+        writeInt(y.dtype(), dst, loadInt(x, i));
+      else if (fromInt) // Through f32, as the spec's arithmetic is fp32.
+        writeFloat(y.dtype(), dst, static_cast<float>(loadInt(x, i)));
+      else if (toInt)
+        writeInt(y.dtype(), dst, floatToInt(loadFloat(x, i), y.dtype()));
+      else
+        writeFloat(y.dtype(), dst, loadFloat(x, i));
+    }
+  });
+}
+
+void allReduceKernel(const KernelCall &call) {
+  call.comm.allReduceSum(call.inputs[0], call.outputs[0]);
+}
+
+/// A slice the executor could not view: attrs.dim is the dim, attrs.k the
+/// first index along it.
+void copySliceKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  int64_t dim = call.step.attrs.dim, start = call.step.attrs.k;
+  size_t es = dtypeSize(x.dtype());
+  const Shape &ys = y.shape(), &xs = x.shape();
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    int64_t rem = i, src = 0, mul = 1;
+    for (size_t d = ys.size(); d-- > 0;) {
+      int64_t idx = rem % ys[d] + (static_cast<int64_t>(d) == dim ? start : 0);
+      rem /= ys[d];
+      src += idx * mul;
+      mul *= xs[d];
+    }
+    std::memcpy(y.elementPtr(i), x.elementPtr(src), es);
+  }
+}
+
+} // namespace
+
+void registerElementwiseKernels(KernelRegistry &r) {
+  r.add("cast", Device::CPU, castKernel);
+  r.add("add", Device::CPU, binaryKernel<BinOp::Add>);
+  r.add("sub", Device::CPU, binaryKernel<BinOp::Sub>);
+  r.add("mul", Device::CPU, binaryKernel<BinOp::Mul>);
+  r.add("div", Device::CPU, binaryKernel<BinOp::Div>);
+  r.add("sigmoid", Device::CPU, unaryKernel<sigmoid>);
+  r.add("silu", Device::CPU, unaryKernel<silu>);
+  r.add("relu", Device::CPU, unaryKernel<relu>);
+  r.add("all_reduce", Device::CPU, allReduceKernel);
+  r.add("copy_slice", Device::CPU, copySliceKernel);
+}
+
+} // namespace llmf::cpu

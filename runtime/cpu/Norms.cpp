@@ -1,0 +1,149 @@
+//===- Norms.cpp - CPU RMSNorm family, unfused and fused -----------------===//
+//
+// Fused kernels compose the unfused row math and round wherever the unfused
+// graph stores an intermediate (all_reduce_out, residual_out, the gated norm
+// output before quantization), so a fusion changes no value on the CPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/cpu/CpuKernels.h"
+#include "runtime/cpu/Parallel.h"
+#include "runtime/cpu/Reference.h"
+#include "runtime/cpu/RowIO.h"
+
+#include "runtime/Error.h"
+#include "runtime/MemoryPool.h"
+
+#include <vector>
+
+namespace llmf::cpu {
+namespace {
+
+/// y = rms_norm(x, w) row by row.
+void normRows(const Tensor &x, const Tensor &w, const OpAttrs &a, const Tensor &y) {
+  int64_t d = x.rowLength();
+  std::vector<float> wv = loadAll(w);
+  parallelFor(x.numRows(), d, [&](int64_t begin, int64_t end) {
+    std::vector<float> row(d), out(d);
+    for (int64_t r = begin; r < end; ++r) {
+      loadRow(x, r, row.data());
+      rmsNormRow(row.data(), wv.data(), d, a.epsilon, a.weightBias, out.data());
+      storeRow(y, r, out.data());
+    }
+  });
+}
+
+/// residual_out = x + residual (rounded); y = rms_norm(residual_out, w).
+void addNormRows(const Tensor &x, const Tensor &residual, const Tensor &w,
+                 const OpAttrs &a, const Tensor &y, const Tensor &residualOut) {
+  int64_t d = x.rowLength();
+  std::vector<float> wv = loadAll(w);
+  parallelFor(x.numRows(), d, [&](int64_t begin, int64_t end) {
+    std::vector<float> xr(d), rr(d), out(d);
+    for (int64_t r = begin; r < end; ++r) {
+      loadRow(x, r, xr.data());
+      loadRow(residual, r, rr.data());
+      for (int64_t j = 0; j < d; ++j)
+        xr[j] = roundTo(residualOut.dtype(), xr[j] + rr[j]);
+      storeRow(residualOut, r, xr.data());
+      rmsNormRow(xr.data(), wv.data(), d, a.epsilon, a.weightBias, out.data());
+      storeRow(y, r, out.data());
+    }
+  });
+}
+
+/// A host tensor shaped like `like`, for an intermediate a fused kernel
+/// keeps to itself.
+Tensor scratchLike(const Tensor &like) {
+  size_t bytes = static_cast<size_t>(like.numel()) * dtypeSize(like.dtype());
+  return Tensor(like.dtype(), like.shape(), allocateHostBuffer(bytes));
+}
+
+void rmsNormKernel(const KernelCall &c) {
+  normRows(c.inputs[0], c.inputs[1], c.step.attrs, c.outputs[0]);
+}
+
+void fusedAddRMSNormKernel(const KernelCall &c) {
+  addNormRows(c.inputs[0], c.inputs[1], c.inputs[2], c.step.attrs, c.outputs[0],
+              c.outputs[1]);
+}
+
+void rmsNormGatedKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &z = c.inputs[1], &y = c.outputs[0];
+  const OpAttrs &a = c.step.attrs;
+  int64_t d = x.rowLength();
+  std::vector<float> wv = loadAll(c.inputs[2]);
+  parallelFor(x.numRows(), d, [&](int64_t begin, int64_t end) {
+    std::vector<float> xr(d), zr(d), out(d);
+    for (int64_t r = begin; r < end; ++r) {
+      loadRow(x, r, xr.data());
+      loadRow(z, r, zr.data());
+      rmsNormGatedRow(xr.data(), zr.data(), wv.data(), d, a.epsilon,
+                      a.weightBias, a.normBeforeGate, out.data());
+      storeRow(y, r, out.data());
+    }
+  });
+}
+
+void fusedAllReduceRMSNormKernel(const KernelCall &c) {
+  const Tensor &arOut = c.outputs[1];
+  c.comm.allReduceSum(c.inputs[0], arOut);
+  normRows(arOut, c.inputs[1], c.step.attrs, c.outputs[0]);
+}
+
+void fusedAllReduceAddRMSNormKernel(const KernelCall &c) {
+  Tensor reduced = scratchLike(c.inputs[0]);
+  c.comm.allReduceSum(c.inputs[0], reduced);
+  addNormRows(reduced, c.inputs[1], c.inputs[2], c.step.attrs, c.outputs[0],
+              c.outputs[1]);
+}
+
+void fusedQKRMSNormKernel(const KernelCall &c) {
+  normRows(c.inputs[0], c.inputs[2], c.step.attrs, c.outputs[0]);
+  normRows(c.inputs[1], c.inputs[3], c.step.attrs, c.outputs[1]);
+}
+
+/// rms_norm_gated on [N*H, D] (rounded to x's type), viewed as [N, H*D] and
+/// quantized per group: what the three unfused ops compute.
+void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &z = c.inputs[1], &q = c.outputs[0],
+               &scale = c.outputs[1];
+  const OpAttrs &a = c.step.attrs;
+  int64_t d = x.rowLength();
+  int64_t width = q.dim(1), heads = width / d, tokens = q.dim(0);
+  int64_t groups = width / a.groupSize;
+  std::vector<float> wv = loadAll(c.inputs[2]);
+  auto *qBytes = static_cast<uint8_t *>(q.data());
+  auto *scales = static_cast<float *>(scale.data());
+  parallelFor(tokens, width, [&](int64_t begin, int64_t end) {
+    std::vector<float> xr(d), zr(d), normed(width);
+    for (int64_t n = begin; n < end; ++n) {
+      for (int64_t h = 0; h < heads; ++h) {
+        int64_t row = n * heads + h;
+        loadRow(x, row, xr.data());
+        loadRow(z, row, zr.data());
+        float *out = normed.data() + h * d;
+        rmsNormGatedRow(xr.data(), zr.data(), wv.data(), d, a.epsilon,
+                        a.weightBias, a.normBeforeGate, out);
+        for (int64_t j = 0; j < d; ++j)
+          out[j] = roundTo(x.dtype(), out[j]);
+      }
+      quantFP8Row(normed.data(), width, a.groupSize, qBytes + n * width,
+                  scales + n * groups);
+    }
+  });
+}
+
+} // namespace
+
+void registerNormKernels(KernelRegistry &r) {
+  r.add("rms_norm", Device::CPU, rmsNormKernel);
+  r.add("fused_add_rms_norm", Device::CPU, fusedAddRMSNormKernel);
+  r.add("rms_norm_gated", Device::CPU, rmsNormGatedKernel);
+  r.add("fused_all_reduce_rms_norm", Device::CPU, fusedAllReduceRMSNormKernel);
+  r.add("fused_all_reduce_add_rms_norm", Device::CPU, fusedAllReduceAddRMSNormKernel);
+  r.add("fused_qk_rms_norm", Device::CPU, fusedQKRMSNormKernel);
+  r.add("fused_rms_norm_gated_quant_fp8", Device::CPU, fusedRMSNormGatedQuantKernel);
+}
+
+} // namespace llmf::cpu

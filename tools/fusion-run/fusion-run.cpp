@@ -1,0 +1,400 @@
+//===- fusion-run.cpp - run, compare and time llm graphs ------------------===//
+//
+//   fusion-run model.mlir|plan.json [--function F] [--device cpu]
+//              [--world-size N] [--dim N] [--seed S] [--input-dir DIR]
+//              [--output-dir DIR] [--compare OTHER [--rtol R --atol A]]
+//              [--bench [--repeat N --warmup N]] [--threads N]
+//              [--emit-plan FILE] [--no-poison]
+//
+// Runs one function of a module or plan on deterministic random inputs (or
+// .npy files), one thread per tensor-parallel rank, and prints a summary of
+// each output. With --compare it runs a second program on the same inputs
+// and checks every output within the tolerance of its type, exiting 1 on a
+// mismatch: how a fusion is shown to preserve what the graph computes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Communicator.h"
+#include "runtime/Compare.h"
+#include "runtime/Error.h"
+#include "runtime/Executor.h"
+#include "runtime/Inputs.h"
+#include "runtime/Npy.h"
+#include "runtime/Plan.h"
+#include "runtime/cpu/Parallel.h"
+#include "translate/PlanFromMlirFile.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <thread>
+#include <vector>
+
+using namespace llmf;
+
+namespace {
+
+struct Options {
+  std::string input, compare, function = "", device = "cpu";
+  std::string inputDir, outputDir, emitPlan;
+  std::optional<int64_t> worldSize;
+  int64_t dim = 4;
+  uint64_t seed = 0;
+  bool bench = false, poison = true;
+  int repeat = 10, warmup = 2, threads = 0;
+  std::optional<double> rtol, atol;
+};
+
+const char *kUsage =
+    "usage: fusion-run INPUT(.mlir|.json) [options]\n"
+    "  --function NAME     function to run (default: the only one)\n"
+    "  --device cpu        backend to run on\n"
+    "  --world-size N      tensor-parallel ranks, one thread each (default: the plan's)\n"
+    "  --dim N             binds every dynamic dim of the arguments to N (default 4)\n"
+    "  --seed S            random inputs' seed; each rank draws its own stream\n"
+    "  --input-dir DIR     read argI.npy or rankR_argI.npy instead of random inputs\n"
+    "  --output-dir DIR    write outI.npy (rankR_outI.npy when ranks > 1)\n"
+    "  --compare OTHER     run OTHER on the same inputs, check every output\n"
+    "  --rtol R --atol A   override the per-type tolerance of --compare\n"
+    "  --bench             time runs: --repeat N (10), --warmup N (2)\n"
+    "  --threads N         host threads per kernel (default: all cores)\n"
+    "  --emit-plan FILE    write the plan of INPUT as JSON\n"
+    "  --no-poison         skip filling fresh results with NaN before kernels\n";
+
+Options parseOptions(int argc, char **argv) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i], value;
+    bool hasValue = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      hasValue = true;
+    }
+    auto next = [&]() -> std::string {
+      if (hasValue)
+        return value;
+      if (i + 1 >= args.size())
+        fail("option ", a, " needs a value\n", kUsage);
+      return args[++i];
+    };
+    auto number = [&](const std::string &s) -> int64_t {
+      try {
+        size_t used = 0;
+        int64_t v = std::stoll(s, &used);
+        if (used != s.size())
+          throw std::invalid_argument(s);
+        return v;
+      } catch (const std::exception &) {
+        fail("option ", a, " expects an integer, got '", s, "'");
+      }
+    };
+    auto real = [&](const std::string &s) -> double {
+      try {
+        return std::stod(s);
+      } catch (const std::exception &) {
+        fail("option ", a, " expects a number, got '", s, "'");
+      }
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--function") o.function = next();
+    else if (a == "--device") o.device = next();
+    else if (a == "--world-size") o.worldSize = number(next());
+    else if (a == "--dim") o.dim = number(next());
+    else if (a == "--seed") o.seed = static_cast<uint64_t>(number(next()));
+    else if (a == "--input-dir") o.inputDir = next();
+    else if (a == "--output-dir") o.outputDir = next();
+    else if (a == "--compare") o.compare = next();
+    else if (a == "--rtol") o.rtol = real(next());
+    else if (a == "--atol") o.atol = real(next());
+    else if (a == "--bench") o.bench = true;
+    else if (a == "--repeat") o.repeat = static_cast<int>(number(next()));
+    else if (a == "--warmup") o.warmup = static_cast<int>(number(next()));
+    else if (a == "--threads") o.threads = static_cast<int>(number(next()));
+    else if (a == "--emit-plan") o.emitPlan = next();
+    else if (a == "--no-poison") o.poison = false;
+    else if (a.rfind("-", 0) == 0 && a.size() > 1) fail("unknown option '", a, "'\n", kUsage);
+    else if (o.input.empty()) o.input = a;
+    else fail("more than one input file ('", o.input, "' and '", a, "')");
+  }
+  if (o.input.empty())
+    fail("no input file\n", kUsage);
+  if (o.dim < 0)
+    fail("--dim must be >= 0, got ", o.dim);
+  if (o.worldSize && (*o.worldSize < 1 || *o.worldSize > 64))
+    fail("--world-size must be in [1, 64], got ", *o.worldSize);
+  if (o.repeat < 1 || o.warmup < 0)
+    fail("--repeat must be >= 1 and --warmup >= 0");
+  if (o.device != "cpu")
+    fail("--device ", o.device, ": this build has only the cpu backend");
+  return o;
+}
+
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Plan loadProgram(const std::string &path) {
+  if (!endsWith(path, ".mlir"))
+    return loadPlanFile(path);
+  Plan plan;
+  std::string error;
+  if (!planFromMlirFile(path, plan, error))
+    throw Error(error.empty() ? path + ": cannot translate" : error);
+  return plan;
+}
+
+/// Every rank's outputs and the stats of rank 0.
+struct RunResult {
+  std::vector<std::vector<Tensor>> outputs;
+  RunStats stats;
+  std::vector<double> millis; // per timed repetition
+};
+
+RunResult runRanks(const Plan &plan, const PlanFunction &fn,
+                   const std::vector<std::vector<Tensor>> &inputs,
+                   const Options &o, int warmup, int repeat) {
+  int ranks = static_cast<int>(inputs.size());
+  ThreadGroup group(ranks);
+  RunResult result;
+  result.outputs.resize(ranks);
+  std::vector<std::string> errors(ranks);
+  ExecutorOptions eo;
+  if (o.poison)
+    eo.poison = 0xFF;
+  auto body = [&](int r) {
+    try {
+      Executor ex(plan, fn, cpuBackend(), group.rank(r), eo);
+      for (int i = 0; i < warmup + repeat; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        result.outputs[r] = ex.run(inputs[r]);
+        auto end = std::chrono::steady_clock::now();
+        if (r == 0 && i >= warmup)
+          result.millis.push_back(
+              std::chrono::duration<double, std::milli>(end - start).count());
+      }
+      if (r == 0)
+        result.stats = ex.stats();
+    } catch (const Error &e) {
+      group.rank(r).abort();
+      errors[r] = e.what();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int r = 1; r < ranks; ++r)
+    threads.emplace_back(body, r);
+  body(0);
+  for (std::thread &t : threads)
+    t.join();
+  // The first rank that failed by itself, not because another aborted.
+  for (int pass = 0; pass < 2; ++pass)
+    for (int r = 0; r < ranks; ++r)
+      if (!errors[r].empty() &&
+          (pass == 1 || errors[r].find("another rank failed") == std::string::npos))
+        fail(ranks > 1 ? "rank " + std::to_string(r) + ": " : "", errors[r]);
+  return result;
+}
+
+std::vector<std::vector<Tensor>> makeInputs(const PlanFunction &fn, const Options &o,
+                                            int ranks) {
+  std::vector<std::vector<Tensor>> all;
+  for (int r = 0; r < ranks; ++r) {
+    if (o.inputDir.empty()) {
+      all.push_back(randomInputs(fn, o.dim, o.seed, r));
+      continue;
+    }
+    std::vector<Tensor> inputs;
+    for (size_t i = 0; i < fn.inputs.size(); ++i) {
+      std::string perRank = o.inputDir + "/rank" + std::to_string(r) + "_arg" +
+                            std::to_string(i) + ".npy";
+      std::string shared = o.inputDir + "/arg" + std::to_string(i) + ".npy";
+      struct stat st;
+      std::string path = stat(perRank.c_str(), &st) == 0 ? perRank : shared;
+      inputs.push_back(readNpy(path, fn.buffers[fn.inputs[i].buffer].type.dtype));
+    }
+    all.push_back(std::move(inputs));
+  }
+  return all;
+}
+
+std::string formatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+void printSummary(const Tensor &t, size_t index) {
+  int64_t n = t.numel(), nans = 0, infs = 0;
+  double sum = 0, sumSq = 0, lo = INFINITY, hi = -INFINITY;
+  bool isF = isFloat(t.dtype());
+  for (int64_t i = 0; i < n; ++i) {
+    double v = isF ? loadFloat(t, i) : static_cast<double>(loadInt(t, i));
+    if (std::isnan(v)) { ++nans; continue; }
+    if (std::isinf(v)) { ++infs; continue; }
+    sum += v;
+    sumSq += v * v;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  int64_t finite = std::max<int64_t>(1, n - nans - infs);
+  std::cout << "  out " << index << "  " << dtypeName(t.dtype()) << " "
+            << shapeToString(t.shape()) << "  mean=" << formatNumber(sum / finite)
+            << " rms=" << formatNumber(std::sqrt(sumSq / finite))
+            << " min=" << formatNumber(n ? lo : 0) << " max=" << formatNumber(n ? hi : 0)
+            << " nan=" << nans << " inf=" << infs << "\n";
+}
+
+std::string mib(size_t bytes) { return formatNumber(bytes / 1048576.0) + " MiB"; }
+
+void printStats(const RunStats &s) {
+  std::cout << "rank 0: " << s.launches << " kernels, " << s.views << " views, "
+            << s.copies << " copies; memory peak " << mib(s.memory.peakLiveBytes)
+            << " live, " << mib(s.memory.reservedBytes) << " reserved, "
+            << s.memory.reuses << " of " << s.memory.allocations
+            << " allocations reused\n";
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+void checkSameSignature(const PlanFunction &a, const PlanFunction &b,
+                        const std::string &an, const std::string &bn) {
+  if (a.inputs.size() != b.inputs.size())
+    fail("cannot compare: '", an, "' takes ", a.inputs.size(), " inputs, '", bn,
+         "' takes ", b.inputs.size());
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    const TensorType &ta = a.buffers[a.inputs[i].buffer].type;
+    const TensorType &tb = b.buffers[b.inputs[i].buffer].type;
+    if (!(ta == tb))
+      fail("cannot compare: input ", i, " is ", ta.str(), " in '", an, "' but ",
+           tb.str(), " in '", bn, "'");
+  }
+}
+
+int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn,
+                int ranks, const std::vector<std::vector<Tensor>> &inputs) {
+  Plan other = loadProgram(o.compare);
+  const PlanFunction &candFn = other.function(refFn.name);
+  if (other.worldSize != refPlan.worldSize)
+    fail("cannot compare: '", o.input, "' is for world size ", refPlan.worldSize,
+         ", '", o.compare, "' for ", other.worldSize);
+  checkSameSignature(refFn, candFn, o.input, o.compare);
+  RunResult ref = runRanks(refPlan, refFn, inputs, o, 0, 1);
+  RunResult cand = runRanks(other, candFn, inputs, o, 0, 1);
+  std::optional<Tolerance> tol;
+  if (o.rtol || o.atol)
+    tol = Tolerance{o.rtol.value_or(0.0), o.atol.value_or(0.0)};
+
+  std::cout << "compare '" << o.compare << "' against '" << o.input << "': function '"
+            << refFn.name << "', world size " << ranks << ", dim " << o.dim
+            << ", seed " << o.seed << "\n";
+  std::printf("%-5s %-4s %-9s %-16s %-11s %-11s %-15s %-6s %s\n", "rank", "out",
+              "dtype", "shape", "max_abs", "max_rel", "mismatches", "ties", "result");
+  int bad = 0, total = 0;
+  if (candFn.outputs.size() != refFn.outputs.size()) {
+    std::cout << "FAIL: '" << o.compare << "' returns " << candFn.outputs.size()
+              << " outputs, '" << o.input << "' returns " << refFn.outputs.size() << "\n";
+    return 1;
+  }
+  for (int r = 0; r < ranks; ++r)
+    for (size_t i = 0; i < refFn.outputs.size(); ++i) {
+      const Tensor &a = cand.outputs[r][i], &b = ref.outputs[r][i];
+      int64_t partner = refFn.tiePartner[i];
+      const Tensor *pa = partner >= 0 ? &cand.outputs[r][partner] : nullptr;
+      const Tensor *pb = partner >= 0 ? &ref.outputs[r][partner] : nullptr;
+      OutputDiff d = compareTensors(a, b, tol, pa, pb);
+      ++total;
+      std::string result = d.ok() ? "ok" : "MISMATCH";
+      if (!d.what.empty())
+        result += " (" + d.what + ": " + std::string(dtypeName(a.dtype())) + " " +
+                  shapeToString(a.shape()) + ")";
+      else if (!d.ok())
+        result += " (first at element " + std::to_string(d.firstMismatch) + ": " +
+                  formatNumber(d.firstA) + " vs " + formatNumber(d.firstB) + ")";
+      bad += !d.ok();
+      std::string mism = std::to_string(d.mismatches) + "/" + std::to_string(d.elements);
+      std::printf("%-5d %-4zu %-9s %-16s %-11s %-11s %-15s %-6lld %s\n", r, i,
+                  std::string(dtypeName(b.dtype())).c_str(),
+                  shapeToString(b.shape()).c_str(), formatNumber(d.maxAbs).c_str(),
+                  formatNumber(d.maxRel).c_str(), mism.c_str(),
+                  static_cast<long long>(d.ties), result.c_str());
+    }
+  if (bad) {
+    std::cout << "FAIL: " << bad << " of " << total << " outputs differ\n";
+    return 1;
+  }
+  std::cout << "PASS: all " << total << " outputs match within tolerance\n";
+  return 0;
+}
+
+int run(int argc, char **argv) {
+  Options o = parseOptions(argc, argv);
+  cpu::setMaxThreads(o.threads);
+  Plan plan = loadProgram(o.input);
+  if (!o.emitPlan.empty()) {
+    std::ofstream out(o.emitPlan);
+    if (!out)
+      fail(o.emitPlan, ": cannot write");
+    out << writePlanJson(plan);
+  }
+  const PlanFunction &fn = plan.function(o.function);
+  int ranks = static_cast<int>(o.worldSize.value_or(plan.worldSize));
+  if (ranks != plan.worldSize)
+    fail("'", o.input, "' is a program for world size ", plan.worldSize,
+         " (llm.world_size), not ", ranks);
+  std::vector<std::vector<Tensor>> inputs = makeInputs(fn, o, ranks);
+  if (!o.compare.empty())
+    return compareRuns(o, plan, fn, ranks, inputs);
+
+  RunResult result = runRanks(plan, fn, inputs, o, o.bench ? o.warmup : 0,
+                              o.bench ? o.repeat : 1);
+  std::cout << "function '" << fn.name << "': world size " << ranks << ", dim "
+            << o.dim << ", seed " << o.seed << ", device " << o.device << "\n";
+  for (int r = 0; r < ranks; ++r) {
+    std::cout << "rank " << r << ":\n";
+    for (size_t i = 0; i < result.outputs[r].size(); ++i)
+      printSummary(result.outputs[r][i], i);
+  }
+  printStats(result.stats);
+  if (o.bench)
+    std::cout << "bench: median " << formatNumber(median(result.millis)) << " ms, min "
+              << formatNumber(*std::min_element(result.millis.begin(), result.millis.end()))
+              << " ms over " << o.repeat << " runs (" << o.warmup << " warm-up)\n";
+  if (!o.outputDir.empty())
+    for (int r = 0; r < ranks; ++r)
+      for (size_t i = 0; i < result.outputs[r].size(); ++i)
+        writeNpy(o.outputDir + "/" + (ranks > 1 ? "rank" + std::to_string(r) + "_" : "") +
+                     "out" + std::to_string(i) + ".npy",
+                 result.outputs[r][i]);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const Error &e) {
+    std::string msg = e.what();
+    while (!msg.empty() && msg.back() == '\n')
+      msg.pop_back();
+    std::cerr << "fusion-run: error: " << msg << "\n";
+    return 1;
+  } catch (const std::exception &e) {
+    std::cerr << "fusion-run: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -23,6 +23,8 @@
 namespace llmf {
 
 using json = nlohmann::json;
+/// Plans are written in a fixed, readable key order.
+using ojson = nlohmann::ordered_json;
 
 std::string TensorType::str() const {
   return std::string(dtypeName(dtype)) + " " + shapeToString(shape);
@@ -112,7 +114,9 @@ const AttrField *findAttrField(std::string_view name) {
 struct Where {
   std::string text;
   Where operator/(const std::string &part) const {
-    return Where{text.empty() ? part : text + "." + part};
+    if (text.empty())
+      return Where{part};
+    return Where{text + (text.back() == ':' ? " " : ".") + part};
   }
   Where operator[](size_t i) const {
     return Where{text + "[" + std::to_string(i) + "]"};
@@ -198,8 +202,8 @@ OpAttrs parseAttrs(const json &obj, const OpSchema &schema, const Where &w) {
   return attrs;
 }
 
-json writeAttrs(const OpAttrs &attrs, const OpSchema &schema) {
-  json obj = json::object();
+ojson writeAttrs(const OpAttrs &attrs, const OpSchema &schema) {
+  ojson obj = ojson::object();
   auto put = [&](std::string_view name) {
     const AttrField &f = *findAttrField(name);
     std::string key(name);
@@ -370,7 +374,7 @@ Plan parsePlan(const std::string &text, const std::string &source) {
     }
     fail(source, ": not a valid JSON plan");
   }
-  Where root{source};
+  Where root{source + ":"};
   asObject(doc, root);
   Plan plan;
   plan.source = source;
@@ -467,17 +471,17 @@ Plan loadPlanFile(const std::string &path) {
 }
 
 std::string writePlanJson(const Plan &plan) {
-  json doc;
+  ojson doc;
   doc["format"] = kPlanFormat;
   doc["version"] = plan.version;
   doc["world_size"] = plan.worldSize;
-  json fns = json::array();
+  ojson fns = ojson::array();
   for (const PlanFunction &fn : plan.functions) {
-    json f;
+    ojson f;
     f["name"] = fn.name;
-    json buffers = json::array();
+    ojson buffers = ojson::array();
     for (const PlanBuffer &b : fn.buffers) {
-      json jb;
+      ojson jb;
       jb["id"] = b.id;
       jb["dtype"] = std::string(dtypeName(b.type.dtype));
       jb["shape"] = b.type.shape;
@@ -488,19 +492,19 @@ std::string writePlanJson(const Plan &plan) {
       buffers.push_back(std::move(jb));
     }
     f["buffers"] = std::move(buffers);
-    json inputs = json::array();
+    ojson inputs = ojson::array();
     for (const PlanInput &in : fn.inputs) {
-      json ji{{"buffer", in.buffer}, {"role", std::string(inputRoleName(in.role))}};
+      ojson ji{{"buffer", in.buffer}, {"role", std::string(inputRoleName(in.role))}};
       if (in.role == InputRole::Indices)
         ji["bound"] = in.indexBound;
       inputs.push_back(std::move(ji));
     }
     f["inputs"] = std::move(inputs);
-    json steps = json::array();
+    ojson steps = ojson::array();
     for (const PlanStep &s : fn.steps) {
-      json js{{"op", s.op}, {"inputs", s.inputs}, {"outputs", s.outputs}};
+      ojson js{{"op", s.op}, {"inputs", s.inputs}, {"outputs", s.outputs}};
       if (const OpSchema *schema = findOpSchema(s.op)) {
-        json attrs = writeAttrs(s.attrs, *schema);
+        ojson attrs = writeAttrs(s.attrs, *schema);
         if (!attrs.empty())
           js["attrs"] = std::move(attrs);
       }
@@ -513,7 +517,7 @@ std::string writePlanJson(const Plan &plan) {
     fns.push_back(std::move(f));
   }
   doc["functions"] = std::move(fns);
-  return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
+  return doc.dump(1, ' ', false, ojson::error_handler_t::replace) + "\n";
 }
 
 } // namespace llmf

@@ -20,4 +20,4 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.llm_fusion_tools_dir, config.llvm_tools_dir]
 llvm_config.with_environment("PATH", config.llm_fusion_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["fusion-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["fusion-opt", "fusion-translate", "fusion-run"], tool_dirs)

@@ -17,6 +17,7 @@ namespace llmf {
 bool planFromMlirFile(const std::string &path, Plan &plan, std::string &error) {
   mlir::MLIRContext context;
   context.loadDialect<mlir::llm::LLMDialect, mlir::func::FuncDialect>();
+  context.printOpOnDiagnostic(false);
   llvm::raw_string_ostream os(error);
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);

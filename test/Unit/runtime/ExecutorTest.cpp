@@ -20,10 +20,10 @@ Plan chainPlan(int n, int64_t rows, int64_t cols) {
   PlanFunction fn;
   fn.name = "chain";
   TensorType t{DType::F32, {-1, cols}};
-  fn.buffers.push_back(PlanBuffer{0, t});
-  fn.inputs.push_back(PlanInput{0});
+  fn.buffers.push_back(planBuffer(0, t));
+  fn.inputs.push_back(planInput(0));
   for (int i = 0; i < n; ++i) {
-    fn.buffers.push_back(PlanBuffer{i + 1, t});
+    fn.buffers.push_back(planBuffer(i + 1, t));
     PlanStep s;
     s.op = "silu";
     s.inputs = {i};
@@ -65,10 +65,10 @@ TEST_CASE("split and reshape are views; results are poisoned before kernels run"
   plan.source = "split";
   PlanFunction fn;
   fn.name = "f";
-  fn.buffers = {PlanBuffer{0, {DType::BF16, {-1, 12}}}, PlanBuffer{1, {DType::BF16, {-1, 8}}},
-                PlanBuffer{2, {DType::BF16, {-1, 4}}}, PlanBuffer{3, {DType::BF16, {-1, 2}}},
-                PlanBuffer{4, {DType::BF16, {2}}}, PlanBuffer{5, {DType::BF16, {-1, 2}}}};
-  fn.inputs = {PlanInput{0}, PlanInput{4}};
+  fn.buffers = {planBuffer(0, {DType::BF16, {-1, 12}}), planBuffer(1, {DType::BF16, {-1, 8}}),
+                planBuffer(2, {DType::BF16, {-1, 4}}), planBuffer(3, {DType::BF16, {-1, 2}}),
+                planBuffer(4, {DType::BF16, {2}}), planBuffer(5, {DType::BF16, {-1, 2}})};
+  fn.inputs = {planInput(0), planInput(4)};
   PlanStep split;
   split.op = "split";
   split.attrs.dim = 1;
@@ -122,4 +122,86 @@ TEST_CASE("compare: dtype tolerances, NaN, and index ties", "[runtime][compare]"
   Tensor valsB = tensor(DType::F32, {1, 3}, {0.75f, 0.5f, 0.25f});
   CHECK_FALSE(compareTensors(idsA, idsB, std::nullopt, &vals, &valsB).ok());
   CHECK_FALSE(compareTensors(idsA, idsB, std::nullopt).ok());
+}
+
+TEST_CASE("a slice the layout cannot express is copied, with the right values",
+          "[runtime][executor]") {
+  Plan plan;
+  plan.source = "copy";
+  PlanFunction fn;
+  fn.name = "f";
+  fn.buffers = {planBuffer(0, {DType::F32, {3, 6}}), planBuffer(1, {DType::F32, {3, 4}}),
+                planBuffer(2, {DType::F32, {3, 2}}), planBuffer(3, {DType::F32, {12}}),
+                planBuffer(4, {DType::F32, {5}}), planBuffer(5, {DType::F32, {7}})};
+  fn.inputs = {planInput(0)};
+  PlanStep cols;
+  cols.op = "split";
+  cols.attrs.dim = 1;
+  cols.attrs.sizes = {4, 2};
+  cols.inputs = {0};
+  cols.outputs = {1, 2};
+  PlanStep flat;
+  flat.op = "reshape";
+  flat.inputs = {1};
+  flat.outputs = {3};
+  PlanStep parts;
+  parts.op = "split";
+  parts.attrs.dim = 0;
+  parts.attrs.sizes = {5, 7};
+  parts.inputs = {3};
+  parts.outputs = {4, 5};
+  fn.steps = {cols, flat, parts};
+  fn.outputs = {4, 5};
+  plan.functions.push_back(fn);
+  validatePlan(plan);
+  ThreadGroup group(1);
+  Executor ex(plan, plan.functions[0], cpuBackend(), group.rank(0));
+  std::vector<float> xv(18);
+  for (int i = 0; i < 18; ++i)
+    xv[i] = static_cast<float>(i);
+  auto out = ex.run({tensor(DType::F32, {3, 6}, xv)});
+  CHECK(ex.stats().copies == 2);
+  CHECK(floats(out[0]) == std::vector<float>{0, 1, 2, 3, 6});
+  CHECK(floats(out[1]) == std::vector<float>{7, 8, 9, 12, 13, 14, 15});
+}
+
+TEST_CASE("run-time shape errors name the step; a failing rank never hangs the others",
+          "[runtime][executor]") {
+  // Two dynamic dims that disagree at run time.
+  Tensor a = tensor(DType::F32, {3, 4}, {1.0f}), b = tensor(DType::F32, {5, 4}, {1.0f});
+  Plan plan = oneStepPlan("add", {}, {{DType::F32, {-1, 4}}, {DType::F32, {-1, 4}}},
+                          {{DType::F32, {-1, 4}}}, 1);
+  plan.functions[0].steps[0].loc = "m.mlir:7:3";
+  ThreadGroup group(1);
+  Executor ex(plan, plan.functions[0], cpuBackend(), group.rank(0));
+  CHECK_THROWS_WITH(ex.run({a, b}),
+                    Catch::Contains("step 0 'add' at m.mlir:7:3: shapes [3, 4] and [5, 4] do "
+                                    "not broadcast"));
+
+  // Rank 1's input is rejected before the all-reduce rank 0 waits in.
+  std::vector<std::vector<Tensor>> ranks = {{tensor(DType::F32, {2, 8}, {1.0f})},
+                                            {tensor(DType::F32, {2, 9}, {1.0f})}};
+  CHECK_THROWS(runOpRanks("all_reduce", {}, ranks, {{DType::F32, {2, 8}}}));
+  // Ranks whose shapes differ inside the collective both fail.
+  Plan dyn = oneStepPlan("all_reduce", {}, {{DType::F32, {-1, 8}}}, {{DType::F32, {-1, 8}}}, 2);
+  ThreadGroup pair(2);
+  std::string errors[2];
+  std::thread other([&] {
+    try {
+      Executor(dyn, dyn.functions[0], cpuBackend(), pair.rank(1))
+          .run({tensor(DType::F32, {3, 8}, {1.0f})});
+    } catch (const Error &e) {
+      errors[1] = e.what();
+    }
+  });
+  try {
+    Executor(dyn, dyn.functions[0], cpuBackend(), pair.rank(0))
+        .run({tensor(DType::F32, {2, 8}, {1.0f})});
+  } catch (const Error &e) {
+    errors[0] = e.what();
+  }
+  other.join();
+  CHECK_FALSE(errors[0].empty());
+  CHECK_FALSE(errors[1].empty());
+  CHECK((errors[0] + errors[1]).find("rank 1 has tensor<[3, 8] x f32>") != std::string::npos);
 }

@@ -20,6 +20,19 @@
 
 namespace llmf::test {
 
+inline PlanBuffer planBuffer(int64_t id, TensorType type) {
+  PlanBuffer b;
+  b.id = id;
+  b.type = std::move(type);
+  return b;
+}
+
+inline PlanInput planInput(int64_t buffer) {
+  PlanInput in;
+  in.buffer = buffer;
+  return in;
+}
+
 /// A contiguous host tensor holding `values` rounded to `dtype`.
 inline Tensor tensor(DType dtype, Shape shape, const std::vector<float> &values) {
   Tensor t(dtype, shape, allocateHostBuffer(numElements(shape) * dtypeSize(dtype)));
@@ -63,12 +76,12 @@ inline Plan oneStepPlan(const std::string &op, const OpAttrs &attrs,
   step.op = op;
   step.attrs = attrs;
   for (const TensorType &t : inputs) {
-    fn.buffers.push_back(PlanBuffer{static_cast<int64_t>(fn.buffers.size()), t});
-    fn.inputs.push_back(PlanInput{fn.buffers.back().id});
+    fn.buffers.push_back(planBuffer(static_cast<int64_t>(fn.buffers.size()), t));
+    fn.inputs.push_back(planInput(fn.buffers.back().id));
     step.inputs.push_back(fn.buffers.back().id);
   }
   for (const TensorType &t : results) {
-    fn.buffers.push_back(PlanBuffer{static_cast<int64_t>(fn.buffers.size()), t});
+    fn.buffers.push_back(planBuffer(static_cast<int64_t>(fn.buffers.size()), t));
     step.outputs.push_back(fn.buffers.back().id);
     fn.outputs.push_back(fn.buffers.back().id);
   }

@@ -82,6 +82,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor> &inputs) {
 }
 
 std::vector<Tensor> Executor::runSteps(const std::vector<Tensor> &inputs) {
+  stats_ = RunStats(); // counts are per run; the pool keeps its peak
   if (inputs.size() != fn_.inputs.size())
     fail(plan_.source, ": function '", fn_.name, "' takes ", fn_.inputs.size(),
          " inputs, got ", inputs.size());

@@ -30,6 +30,9 @@ struct Backend {
   DeviceAllocator allocator;
   /// Copies a contiguous host tensor into a device tensor of the same type.
   std::function<Tensor(const Tensor &host, MemoryPool &pool)> upload;
+  /// A host tensor with the same values as a device tensor (identity on
+  /// the CPU); waits for queued work.
+  std::function<Tensor(const Tensor &device)> download;
   /// Fills `bytes` at `data` with `byte`.
   std::function<void(void *data, size_t bytes, uint8_t byte)> fill;
   /// Waits for queued work (timing); no-op on the CPU.

@@ -103,6 +103,14 @@ public:
   std::optional<Tensor> sliceView(int64_t dim, int64_t start,
                                   int64_t size) const;
 
+  /// The same layout over another buffer (a copy of this one's bytes on
+  /// another device, say).
+  Tensor rebased(std::shared_ptr<Buffer> buffer) const {
+    Tensor t = *this;
+    t.buffer_ = std::move(buffer);
+    return t;
+  }
+
   std::string describe() const;
 
 private:

@@ -17,9 +17,12 @@
 
 namespace llmf::cpu {
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+/// exp(-x) correctly rounded to f32 (through double), so that the CUDA
+/// kernels, which compute it the same way, make the same routing decisions.
+inline float expNeg(float x) { return static_cast<float>(std::exp(-static_cast<double>(x))); }
+inline float sigmoid(float x) { return 1.0f / (1.0f + expNeg(x)); }
 /// PyTorch's form; silu(-inf) is NaN as in PyTorch.
-inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float silu(float x) { return x / (1.0f + expNeg(x)); }
 inline float relu(float x) { return std::isnan(x) ? x : (x > 0.0f ? x : 0.0f); }
 
 /// Ranking order of top-k and routing: larger first, NaN above everything

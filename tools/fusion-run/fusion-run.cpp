@@ -23,6 +23,9 @@
 #include "runtime/Plan.h"
 #include "runtime/cpu/Parallel.h"
 #include "translate/PlanFromMlirFile.h"
+#ifdef LLMF_WITH_CUDA
+#include "runtime/cuda/CudaBackend.h"
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -42,7 +45,7 @@ using namespace llmf;
 namespace {
 
 struct Options {
-  std::string input, compare, function = "", device = "cpu";
+  std::string input, compare, function = "", device = "cpu", compareDevice;
   std::string inputDir, outputDir, emitPlan;
   std::optional<int64_t> worldSize;
   int64_t dim = 4;
@@ -55,7 +58,9 @@ struct Options {
 const char *kUsage =
     "usage: fusion-run INPUT(.mlir|.json) [options]\n"
     "  --function NAME     function to run (default: the only one)\n"
-    "  --device cpu        backend to run on\n"
+    "  --device cpu|cuda   backend to run on\n"
+    "  --compare-device D  backend that runs OTHER (default: --device), e.g. a\n"
+    "                      GPU run checked against the CPU reference\n"
     "  --world-size N      tensor-parallel ranks, one thread each (default: the plan's)\n"
     "  --dim N             binds every dynamic dim of the arguments to N (default 4)\n"
     "  --seed S            random inputs' seed; each rank draws its own stream\n"
@@ -109,6 +114,7 @@ Options parseOptions(int argc, char **argv) {
       std::exit(0);
     } else if (a == "--function") o.function = next();
     else if (a == "--device") o.device = next();
+    else if (a == "--compare-device") o.compareDevice = next();
     else if (a == "--world-size") o.worldSize = number(next());
     else if (a == "--dim") o.dim = number(next());
     else if (a == "--seed") o.seed = static_cast<uint64_t>(number(next()));
@@ -135,8 +141,8 @@ Options parseOptions(int argc, char **argv) {
     fail("--world-size must be in [1, 64], got ", *o.worldSize);
   if (o.repeat < 1 || o.warmup < 0)
     fail("--repeat must be >= 1 and --warmup >= 0");
-  if (o.device != "cpu")
-    fail("--device ", o.device, ": this build has only the cpu backend");
+  if (o.compareDevice.empty())
+    o.compareDevice = o.device;
   return o;
 }
 
@@ -155,6 +161,18 @@ Plan loadProgram(const std::string &path) {
   return plan;
 }
 
+const Backend &backendFor(const std::string &device) {
+  if (device == "cpu")
+    return cpuBackend();
+#ifdef LLMF_WITH_CUDA
+  if (device == "cuda")
+    return cudaBackend();
+#endif
+  if (device == "cuda")
+    fail("--device cuda: this fusion-run was built without CUDA");
+  fail("unknown device '", device, "' (cpu or cuda)");
+}
+
 /// Every rank's outputs and the stats of rank 0.
 struct RunResult {
   std::vector<std::vector<Tensor>> outputs;
@@ -164,7 +182,8 @@ struct RunResult {
 
 RunResult runRanks(const Plan &plan, const PlanFunction &fn,
                    const std::vector<std::vector<Tensor>> &inputs,
-                   const Options &o, int warmup, int repeat) {
+                   const Options &o, int warmup, int repeat,
+                   const Backend &backend) {
   int ranks = static_cast<int>(inputs.size());
   ThreadGroup group(ranks);
   RunResult result;
@@ -175,15 +194,25 @@ RunResult runRanks(const Plan &plan, const PlanFunction &fn,
     eo.poison = 0xFF;
   auto body = [&](int r) {
     try {
-      Executor ex(plan, fn, cpuBackend(), group.rank(r), eo);
+      Executor ex(plan, fn, backend, group.rank(r), eo);
+      // Inputs live on the backend's device; outputs come back to the host.
+      MemoryPool inputPool(backend.allocator);
+      std::vector<Tensor> deviceInputs;
+      for (const Tensor &t : inputs[r])
+        deviceInputs.push_back(backend.device == Device::CPU ? t
+                                                             : backend.upload(t, inputPool));
+      std::vector<Tensor> outputs;
       for (int i = 0; i < warmup + repeat; ++i) {
         auto start = std::chrono::steady_clock::now();
-        result.outputs[r] = ex.run(inputs[r]);
+        outputs = ex.run(deviceInputs);
+        backend.synchronize();
         auto end = std::chrono::steady_clock::now();
         if (r == 0 && i >= warmup)
           result.millis.push_back(
               std::chrono::duration<double, std::milli>(end - start).count());
       }
+      for (const Tensor &t : outputs)
+        result.outputs[r].push_back(backend.download(t));
       if (r == 0)
         result.stats = ex.stats();
     } catch (const Error &e) {
@@ -292,13 +321,14 @@ int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn
     fail("cannot compare: '", o.input, "' is for world size ", refPlan.worldSize,
          ", '", o.compare, "' for ", other.worldSize);
   checkSameSignature(refFn, candFn, o.input, o.compare);
-  RunResult ref = runRanks(refPlan, refFn, inputs, o, 0, 1);
-  RunResult cand = runRanks(other, candFn, inputs, o, 0, 1);
+  RunResult ref = runRanks(refPlan, refFn, inputs, o, 0, 1, backendFor(o.device));
+  RunResult cand = runRanks(other, candFn, inputs, o, 0, 1, backendFor(o.compareDevice));
   std::optional<Tolerance> tol;
   if (o.rtol || o.atol)
     tol = Tolerance{o.rtol.value_or(0.0), o.atol.value_or(0.0)};
 
-  std::cout << "compare '" << o.compare << "' against '" << o.input << "': function '"
+  std::cout << "compare '" << o.compare << "' (" << o.compareDevice << ") against '"
+            << o.input << "' (" << o.device << "): function '"
             << refFn.name << "', world size " << ranks << ", dim " << o.dim
             << ", seed " << o.seed << "\n";
   std::printf("%-5s %-4s %-9s %-16s %-11s %-11s %-15s %-6s %s\n", "rank", "out",
@@ -360,7 +390,7 @@ int run(int argc, char **argv) {
     return compareRuns(o, plan, fn, ranks, inputs);
 
   RunResult result = runRanks(plan, fn, inputs, o, o.bench ? o.warmup : 0,
-                              o.bench ? o.repeat : 1);
+                              o.bench ? o.repeat : 1, backendFor(o.device));
   std::cout << "function '" << fn.name << "': world size " << ranks << ", dim "
             << o.dim << ", seed " << o.seed << ", device " << o.device << "\n";
   for (int r = 0; r < ranks; ++r) {

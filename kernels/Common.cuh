@@ -1,0 +1,153 @@
+//===- Common.cuh - device helpers shared by the kernels ------*- CUDA -*-===//
+//
+// Conversions with one rounding (RNE; e4m3 saturating), row addressing,
+// 16-byte vector access and warp/block reductions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLM_FUSION_KERNELS_COMMON_CUH
+#define LLM_FUSION_KERNELS_COMMON_CUH
+
+#include "kernels/Kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+
+#include <cstdint>
+
+namespace llmf::kernels {
+
+__device__ __forceinline__ float toFloat(float v) { return v; }
+__device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }
+__device__ __forceinline__ float toFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+template <typename T> __device__ __forceinline__ T fromFloat(float v);
+template <> __device__ __forceinline__ float fromFloat<float>(float v) { return v; }
+template <> __device__ __forceinline__ __half fromFloat<__half>(float v) { return __float2half_rn(v); }
+template <> __device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
+
+/// f32 -> e4m3fn bits: nearest even, +-448 for anything larger (inf too),
+/// NaN -> 0x7f, as the CPU reference.
+__device__ __forceinline__ uint8_t toFp8(float v) {
+  if (isnan(v))
+    return 0x7f;
+  return static_cast<uint8_t>(__nv_cvt_float_to_fp8(v, __NV_SATFINITE, __NV_E4M3));
+}
+
+/// Rounds to T and back: the value a store in T keeps.
+template <typename T> __device__ __forceinline__ float roundTo(float v) {
+  return toFloat(fromFloat<T>(v));
+}
+
+/// exp(-x) through double, rounded once to f32: the CPU reference computes it
+/// the same way, so sigmoid scores (and the experts they pick) agree bit
+/// for bit.
+__device__ __forceinline__ float expNeg(float x) { return float(exp(-double(x))); }
+__device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expNeg(x)); }
+__device__ __forceinline__ float siluf(float x) { return x / (1.0f + expNeg(x)); }
+
+/// Element offset of row r.
+__device__ __forceinline__ int64_t rowOffset(const RowView &v, int64_t r) {
+  return (r / v.rowsPerGroup) * v.groupStride + (r % v.rowsPerGroup) * v.rowLength;
+}
+
+template <typename T> __device__ __forceinline__ T *rowPtr(const RowView &v, int64_t r) {
+  return static_cast<T *>(v.data) + rowOffset(v, r);
+}
+
+/// N consecutive elements as f32 (N * sizeof(T) == 16 for vector access).
+template <typename T, int N>
+__device__ __forceinline__ void loadVec(const T *p, float (&out)[N]) {
+  if constexpr (N * sizeof(T) == 16) {
+    uint4 raw = *reinterpret_cast<const uint4 *>(p);
+    const T *e = reinterpret_cast<const T *>(&raw);
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+      out[i] = toFloat(e[i]);
+  } else if constexpr (N * sizeof(T) == 8) {
+    uint2 raw = *reinterpret_cast<const uint2 *>(p);
+    const T *e = reinterpret_cast<const T *>(&raw);
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+      out[i] = toFloat(e[i]);
+  } else {
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+      out[i] = toFloat(p[i]);
+  }
+}
+
+template <typename T, int N>
+__device__ __forceinline__ void storeVec(T *p, const float (&in)[N]) {
+  if constexpr (N * sizeof(T) == 16) {
+    uint4 raw;
+    T *e = reinterpret_cast<T *>(&raw);
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+      e[i] = fromFloat<T>(in[i]);
+    *reinterpret_cast<uint4 *>(p) = raw;
+  } else {
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+      p[i] = fromFloat<T>(in[i]);
+  }
+}
+
+/// Ranking of top-k and routing: larger first, NaN above everything, equal
+/// values by lower index; an invalid candidate (index < 0) ranks last.
+__device__ __forceinline__ bool ranksBefore(float a, int ia, float b, int ib) {
+  if (ia < 0 || ib < 0)
+    return ib < 0 && ia >= 0;
+  bool na = isnan(a), nb = isnan(b);
+  if (na != nb)
+    return na;
+  if (!na && a != b)
+    return a > b;
+  return ia < ib;
+}
+
+/// The best (value, index) over the warp under ranksBefore.
+__device__ __forceinline__ void warpBest(float &v, int &i) {
+  for (int o = 16; o > 0; o /= 2) {
+    float ov = __shfl_xor_sync(0xffffffffu, v, o);
+    int oi = __shfl_xor_sync(0xffffffffu, i, o);
+    if (ranksBefore(ov, oi, v, i)) {
+      v = ov;
+      i = oi;
+    }
+  }
+}
+
+/// Sum over the `width` lanes of a team (width a power of two <= 32).
+__device__ __forceinline__ float teamSum(float v, int width) {
+  for (int o = width / 2; o > 0; o /= 2)
+    v += __shfl_xor_sync(0xffffffffu, v, o, width);
+  return v;
+}
+
+__device__ __forceinline__ float teamMax(float v, int width) {
+  for (int o = width / 2; o > 0; o /= 2)
+    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o, width));
+  return v;
+}
+
+/// Sum over the whole block (blockDim.x a multiple of 32, <= 1024).
+__device__ __forceinline__ float blockSum(float v) {
+  __shared__ float partial[32];
+  v = teamSum(v, 32);
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  __syncthreads(); // partial may still be read by a previous call
+  if (lane == 0)
+    partial[warp] = v;
+  __syncthreads();
+  int warps = blockDim.x / 32;
+  v = lane < warps ? partial[lane] : 0.0f;
+  return teamSum(v, 32);
+}
+
+} // namespace llmf::kernels
+
+#endif // LLM_FUSION_KERNELS_COMMON_CUH

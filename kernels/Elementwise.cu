@@ -1,0 +1,187 @@
+//===- Elementwise.cu - cast, arithmetic and activations over any layout --===//
+//
+// Grid-stride loops over the output; each operand is read through an
+// IndexMap (broadcast, then its own strided layout), with a fast path when
+// an operand is contiguous and not broadcast. Element types are switched per
+// launch-uniform value, so warps never diverge on them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/Common.cuh"
+#include "kernels/Launch.h"
+
+namespace llmf::kernels {
+namespace {
+
+__device__ __forceinline__ int64_t mapIndex(const IndexMap &m, int64_t i) {
+  if (m.identity)
+    return m.offset + i;
+  int64_t logical = 0;
+  for (int d = m.outRank - 1; d >= 0; --d) {
+    logical += (i % m.outSizes[d]) * m.bcastStrides[d];
+    i /= m.outSizes[d];
+  }
+  int64_t off = 0;
+  for (int d = m.layoutRank - 1; d >= 0; --d) {
+    off += (logical % m.layoutSizes[d]) * m.layoutStrides[d];
+    logical /= m.layoutSizes[d];
+  }
+  return m.offset + off;
+}
+
+__device__ __forceinline__ float loadAsFloat(ElemType t, const void *p, int64_t i) {
+  switch (t) {
+  case ElemType::F32: return static_cast<const float *>(p)[i];
+  case ElemType::F16: return __half2float(static_cast<const __half *>(p)[i]);
+  case ElemType::BF16: return __bfloat162float(static_cast<const __nv_bfloat16 *>(p)[i]);
+  case ElemType::F8E4M3FN: {
+    __nv_fp8_e4m3 v;
+    v.__x = static_cast<const uint8_t *>(p)[i];
+    return float(v);
+  }
+  case ElemType::I32: return float(static_cast<const int32_t *>(p)[i]);
+  case ElemType::I64: return float(static_cast<const int64_t *>(p)[i]);
+  }
+  return 0.0f;
+}
+
+__device__ __forceinline__ int64_t loadAsInt(ElemType t, const void *p, int64_t i) {
+  if (t == ElemType::I32)
+    return static_cast<const int32_t *>(p)[i];
+  if (t == ElemType::I64)
+    return static_cast<const int64_t *>(p)[i];
+  return int64_t(loadAsFloat(t, p, i));
+}
+
+/// Float to integer: truncate, saturate, NaN -> 0 (the CPU reference's cast).
+__device__ __forceinline__ int64_t floatToInt(float v, ElemType to) {
+  if (isnan(v))
+    return 0;
+  double lo = to == ElemType::I32 ? -2147483648.0 : -9223372036854775808.0;
+  double hi = to == ElemType::I32 ? 2147483647.0 : 9223372036854775807.0;
+  double t = trunc(double(v));
+  if (t <= lo)
+    return to == ElemType::I32 ? INT32_MIN : INT64_MIN;
+  if (t >= hi)
+    return to == ElemType::I32 ? INT32_MAX : INT64_MAX;
+  return int64_t(t);
+}
+
+__device__ __forceinline__ void storeFloat(ElemType t, void *p, int64_t i, float v) {
+  switch (t) {
+  case ElemType::F32: static_cast<float *>(p)[i] = v; return;
+  case ElemType::F16: static_cast<__half *>(p)[i] = __float2half_rn(v); return;
+  case ElemType::BF16: static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16_rn(v); return;
+  case ElemType::F8E4M3FN: static_cast<uint8_t *>(p)[i] = toFp8(v); return;
+  case ElemType::I32: static_cast<int32_t *>(p)[i] = int32_t(floatToInt(v, t)); return;
+  case ElemType::I64: static_cast<int64_t *>(p)[i] = floatToInt(v, t); return;
+  }
+}
+
+__device__ __forceinline__ void storeInt(ElemType t, void *p, int64_t i, int64_t v) {
+  if (t == ElemType::I32)
+    static_cast<int32_t *>(p)[i] = int32_t(v);
+  else if (t == ElemType::I64)
+    static_cast<int64_t *>(p)[i] = v;
+  else
+    storeFloat(t, p, i, float(v));
+}
+
+bool isInt(ElemType t) { return t == ElemType::I32 || t == ElemType::I64; }
+
+__global__ void binaryKernel(BinaryOp op, ElemType type, IndexMap a, const void *ad,
+                             IndexMap b, const void *bd, void *out, int64_t n, int *error) {
+  bool integer = type == ElemType::I32 || type == ElemType::I64;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t ia = mapIndex(a, i), ib = mapIndex(b, i);
+    if (integer) {
+      int64_t u = loadAsInt(type, ad, ia), v = loadAsInt(type, bd, ib), r = 0;
+      switch (op) {
+      case BinaryOp::Add: r = u + v; break;
+      case BinaryOp::Sub: r = u - v; break;
+      case BinaryOp::Mul: r = u * v; break;
+      case BinaryOp::Div:
+        if (v == 0) {
+          *error = 1;
+          r = 0;
+        } else {
+          r = u / v;
+        }
+        break;
+      }
+      storeInt(type, out, i, r);
+      continue;
+    }
+    float u = loadAsFloat(type, ad, ia), v = loadAsFloat(type, bd, ib), r = 0.0f;
+    switch (op) {
+    case BinaryOp::Add: r = u + v; break;
+    case BinaryOp::Sub: r = u - v; break;
+    case BinaryOp::Mul: r = u * v; break;
+    case BinaryOp::Div: r = u / v; break;
+    }
+    storeFloat(type, out, i, r);
+  }
+}
+
+__global__ void unaryKernel(UnaryOp op, ElemType inType, IndexMap x, const void *xd,
+                            ElemType outType, void *out, int64_t n) {
+  bool intToInt = (inType == ElemType::I32 || inType == ElemType::I64) &&
+                  (outType == ElemType::I32 || outType == ElemType::I64);
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t ix = mapIndex(x, i);
+    if (intToInt) {
+      storeInt(outType, out, i, loadAsInt(inType, xd, ix));
+      continue;
+    }
+    float v = loadAsFloat(inType, xd, ix);
+    switch (op) {
+    case UnaryOp::Sigmoid: v = sigmoidf(v); break;
+    case UnaryOp::Silu: v = siluf(v); break;
+    case UnaryOp::Relu: v = isnan(v) ? v : (v > 0.0f ? v : 0.0f); break;
+    case UnaryOp::Copy: break;
+    }
+    storeFloat(outType, out, i, v);
+  }
+}
+
+__global__ void empty() {}
+
+dim3 gridFor(int64_t n) { return dim3(unsigned(std::min<int64_t>((n + 255) / 256, 132 * 32))); }
+
+} // namespace
+
+cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, IndexMap b,
+                   const void *bData, void *out, int64_t n, int *error, cudaStream_t stream) {
+  if (n == 0)
+    return cudaSuccess;
+  binaryKernel<<<gridFor(n), 256, 0, stream>>>(op, type, a, aData, b, bData, out, n, error);
+  return cudaGetLastError();
+}
+
+cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData, ElemType outType,
+                  void *out, int64_t n, cudaStream_t stream) {
+  if (n == 0)
+    return cudaSuccess;
+  if (op != UnaryOp::Copy && (isInt(inType) || inType != outType))
+    return invalid("unary: activations take and give one float type");
+  unaryKernel<<<gridFor(n), 256, 0, stream>>>(op, inType, x, xData, outType, out, n);
+  return cudaGetLastError();
+}
+
+cudaError_t emptyKernel(cudaStream_t stream) {
+  empty<<<1, 32, 0, stream>>>();
+  return cudaGetLastError();
+}
+
+static thread_local const char *gLastError = "";
+
+cudaError_t invalid(const char *reason) {
+  gLastError = reason;
+  return cudaErrorInvalidValue;
+}
+
+const char *lastKernelError() { return gLastError; }
+
+} // namespace llmf::kernels

@@ -1,0 +1,130 @@
+//===- Kernels.h - host API of the CUDA kernels -----------------*- C++ -*-===//
+//
+// Hand-written CUDA kernels for the ops of the llm dialect, as plain
+// launchers: pointers, sizes, strides and a stream. They know nothing of the
+// IR or of the runtime; runtime/cuda adapts the runtime's tensors to them.
+//
+// Rows: every per-row kernel reads rows through RowView, row r starting at
+// data + ((r / rowsPerGroup) * groupStride + (r % rowsPerGroup) * rowLength)
+// elements. That covers contiguous rows (rowsPerGroup = 1, groupStride =
+// rowLength), 2-D strided views, and per-head q/k inside a fused qkv tensor
+// (rowsPerGroup = heads, groupStride = the qkv row width).
+//
+// Every launcher returns cudaSuccess or the launch error; a size a kernel
+// cannot take is cudaErrorInvalidValue with the reason in lastKernelError().
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLM_FUSION_KERNELS_KERNELS_H
+#define LLM_FUSION_KERNELS_KERNELS_H
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace llmf::kernels {
+
+enum class ElemType : int { F32 = 0, F16 = 1, BF16 = 2, F8E4M3FN = 3, I32 = 4, I64 = 5 };
+
+struct RowView {
+  void *data = nullptr;
+  ElemType type = ElemType::F32;
+  int64_t rows = 0;
+  int64_t rowLength = 0;
+  int64_t rowsPerGroup = 1;
+  int64_t groupStride = 0;
+};
+
+/// Contiguous rows of a [rows, rowLength] tensor.
+inline RowView contiguousRows(void *data, ElemType type, int64_t rows, int64_t rowLength) {
+  return RowView{data, type, rows, rowLength, 1, rowLength};
+}
+
+/// A norm weight [D] and the epsilon / weight_bias attributes.
+struct NormParams {
+  const void *weight = nullptr;
+  ElemType weightType = ElemType::F32;
+  float epsilon = 0.0f;
+  float weightBias = 0.0f;
+};
+
+/// The reason of the last cudaErrorInvalidValue a launcher returned.
+const char *lastKernelError();
+
+// Norms ---------------------------------------------------------------------
+/// y = x * rsqrt(mean(x^2) + eps) * (w + weight_bias).
+cudaError_t rmsNorm(RowView x, NormParams p, RowView y, cudaStream_t stream);
+/// residualOut = x + residual (rounded); y = rms_norm(residualOut).
+cudaError_t addRmsNorm(RowView x, RowView residual, NormParams p, RowView y,
+                       RowView residualOut, cudaStream_t stream);
+/// Gated RMSNorm (before gate: rms(x) * w * silu(z); after: rms(x * silu(z)) * w).
+cudaError_t rmsNormGated(RowView x, RowView z, NormParams p, bool normBeforeGate,
+                         RowView y, cudaStream_t stream);
+/// Per-head q and k norms in one launch.
+cudaError_t qkRmsNorm(RowView q, RowView k, NormParams pq, NormParams pk,
+                      RowView qOut, RowView kOut, cudaStream_t stream);
+/// rms_norm_gated on [N*H, D] rounded to x's type, then FP8 group quant of
+/// each token's H*D values: q [N, H*D] (e4m3 bytes), scale [N, H*D/group].
+cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBeforeGate,
+                                 int64_t heads, int64_t groupSize, uint8_t *q,
+                                 float *scale, cudaStream_t stream);
+
+// Quantization ----------------------------------------------------------------
+/// Per-group dynamic FP8: scale = max(amax, 1e-10) / 448, q = fp8(x / scale).
+cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
+                     cudaStream_t stream);
+/// q = fp8(x / scale[0]) over n contiguous elements.
+cudaError_t quantFp8Static(const void *x, ElemType type, int64_t n, const float *scale,
+                           uint8_t *q, cudaStream_t stream);
+
+// Routing ---------------------------------------------------------------------
+struct RoutingParams {
+  int64_t nGroup = 1, topkGroup = 1, topk = 1;
+  bool renormalize = false;
+  float routedScalingFactor = 1.0f;
+};
+/// DeepSeek-V3 noaux_tc routing of [T, E] f32 scores / biased.
+cudaError_t groupedTopk(RowView scores, RowView biased, RoutingParams p, float *weights,
+                        int32_t *ids, cudaStream_t stream);
+/// cast(logits) -> sigmoid -> + bias -> grouped top-k, one launch.
+cudaError_t moeRouter(RowView logits, const float *bias, RoutingParams p, float *weights,
+                      int32_t *ids, cudaStream_t stream);
+/// The k largest per row (NaN first, ties to the lower index).
+cudaError_t topk(RowView x, int64_t k, void *values, int32_t *indices, cudaStream_t stream);
+/// y[r, j] = x[r, idx[r, j]] (any element size); out-of-range indices write
+/// zero and set *badIndex to 1.
+cudaError_t gather(RowView x, RowView indices, void *y, int *badIndex, cudaStream_t stream);
+
+// Elementwise -------------------------------------------------------------------
+inline constexpr int kMaxDims = 8;
+/// Maps a row-major linear index of an output shape to an element offset
+/// of an operand: broadcast strides over the output's dims, then the
+/// operand's own layout (sizes and strides, outermost first).
+struct IndexMap {
+  int outRank = 0;
+  int64_t outSizes[kMaxDims] = {};
+  int64_t bcastStrides[kMaxDims] = {}; // logical strides, 0 where broadcast
+  int layoutRank = 0;
+  int64_t layoutSizes[kMaxDims] = {};
+  int64_t layoutStrides[kMaxDims] = {};
+  int64_t offset = 0;
+  bool identity = false; // linear index == element offset - offset
+};
+
+enum class BinaryOp : int { Add, Sub, Mul, Div };
+enum class UnaryOp : int { Sigmoid, Silu, Relu, Copy };
+
+/// out[i] = a[i] op b[i] over n contiguous output elements (fp32 math, or
+/// int64 for integer types; division by zero sets *error).
+cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, IndexMap b,
+                   const void *bData, void *out, int64_t n, int *error, cudaStream_t stream);
+/// out[i] = f(x[i]); Copy with another output type is a cast.
+cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData,
+                  ElemType outType, void *out, int64_t n, cudaStream_t stream);
+
+/// An empty kernel, for the launch floor.
+cudaError_t emptyKernel(cudaStream_t stream);
+
+} // namespace llmf::kernels
+
+#endif // LLM_FUSION_KERNELS_KERNELS_H

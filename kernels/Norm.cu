@@ -1,0 +1,285 @@
+//===- Norm.cu - the RMSNorm family: plain, residual add, gated, Q/K ------===//
+//
+// One kernel template serves every norm: a team of threads owns a row, holds
+// it in registers (16-byte vectors when the layout allows), reduces the sum
+// of squares within the team (shuffles for teams of <= 32 lanes, the block
+// for larger rows), and writes the row once. Rows longer than the register
+// cache (or not vectorizable) take a two-pass path that re-reads the row.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/Common.cuh"
+#include "kernels/Launch.h"
+
+namespace llmf::kernels {
+namespace {
+
+enum class NormMode { Plain, Add, GatedBefore, GatedAfter };
+
+struct NormArgs {
+  RowView x, aux, y, auxOut; // aux: residual (Add) or z (Gated)
+  RowView x2, y2;            // a second tensor (q/k): rows past x.rows
+  NormParams p, p2;
+  int64_t totalRows;
+};
+
+template <typename W>
+__device__ __forceinline__ float weightAt(const NormParams &p, int64_t i) {
+  return toFloat(static_cast<const W *>(p.weight)[i]) + p.weightBias;
+}
+
+/// Reduces within the row's team: a warp slice (TEAM <= 32) or the block.
+template <int TEAM> __device__ __forceinline__ float rowSum(float v) {
+  if constexpr (TEAM > 0)
+    return teamSum(v, TEAM);
+  else
+    return blockSum(v);
+}
+
+/// TEAM > 0: TEAM lanes per row, several rows per block; TEAM == 0: one row
+/// per block. Each thread caches ITEMS vectors of N elements.
+template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM>
+__global__ void normKernel(NormArgs a) {
+  constexpr bool kTeam = TEAM > 0;
+  int teamSize = kTeam ? TEAM : blockDim.x;
+  int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;
+  int64_t row = kTeam ? int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM
+                      : int64_t(blockIdx.x);
+  bool active = row < a.totalRows; // whole teams are inactive together
+  if constexpr (!kTeam) {
+    if (!active)
+      return;
+  }
+  RowView x = a.x, y = a.y;
+  NormParams p = a.p;
+  int64_t r = row;
+  if (row >= a.x.rows) {
+    x = a.x2;
+    y = a.y2;
+    p = a.p2;
+    r = row - a.x.rows;
+  }
+  int64_t d = x.rowLength;
+  float v[ITEMS][N], g[ITEMS][N];
+  float ss = 0.0f;
+  if (active) {
+    const T *xr = rowPtr<T>(x, r);
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i) {
+      int64_t e = (int64_t(lane) + int64_t(i) * teamSize) * N;
+      if (e >= d)
+        continue;
+      loadVec<T, N>(xr + e, v[i]);
+      if constexpr (MODE == NormMode::Add) {
+        float res[N];
+        loadVec<T, N>(rowPtr<T>(a.aux, r) + e, res);
+#pragma unroll
+        for (int j = 0; j < N; ++j)
+          v[i][j] = roundTo<T>(v[i][j] + res[j]);
+        storeVec<T, N>(rowPtr<T>(a.auxOut, r) + e, v[i]);
+      }
+      if constexpr (MODE == NormMode::GatedBefore || MODE == NormMode::GatedAfter) {
+        float z[N];
+        loadVec<T, N>(rowPtr<T>(a.aux, r) + e, z);
+#pragma unroll
+        for (int j = 0; j < N; ++j) {
+          g[i][j] = siluf(z[j]);
+          if constexpr (MODE == NormMode::GatedAfter)
+            v[i][j] *= g[i][j];
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < N; ++j)
+        ss += v[i][j] * v[i][j];
+    }
+  }
+  ss = rowSum<TEAM>(ss);
+  if (!active)
+    return;
+  float scale = 1.0f / sqrtf(ss / float(d) + p.epsilon);
+  T *yr = rowPtr<T>(y, r);
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i) {
+    int64_t e = (int64_t(lane) + int64_t(i) * teamSize) * N;
+    if (e >= d)
+      continue;
+    float out[N];
+#pragma unroll
+    for (int j = 0; j < N; ++j) {
+      out[j] = (v[i][j] * scale) * weightAt<W>(p, e + j);
+      if constexpr (MODE == NormMode::GatedBefore)
+        out[j] *= g[i][j];
+    }
+    storeVec<T, N>(yr + e, out);
+  }
+}
+
+/// Any row length, any layout: two passes, the second re-reads the row
+/// (from L2). One row per block.
+template <NormMode MODE, typename T, typename W>
+__global__ void normKernelLong(NormArgs a) {
+  int64_t row = blockIdx.x;
+  RowView x = a.x, y = a.y;
+  NormParams p = a.p;
+  int64_t r = row;
+  if (row >= a.x.rows) {
+    x = a.x2;
+    y = a.y2;
+    p = a.p2;
+    r = row - a.x.rows;
+  }
+  int64_t d = x.rowLength;
+  const T *xr = rowPtr<T>(x, r);
+  auto value = [&](int64_t e) {
+    float v = toFloat(xr[e]);
+    if constexpr (MODE == NormMode::Add)
+      v = roundTo<T>(v + toFloat(rowPtr<T>(a.aux, r)[e]));
+    if constexpr (MODE == NormMode::GatedAfter)
+      v *= siluf(toFloat(rowPtr<T>(a.aux, r)[e]));
+    return v;
+  };
+  float ss = 0.0f;
+  for (int64_t e = threadIdx.x; e < d; e += blockDim.x) {
+    float v = value(e);
+    ss += v * v;
+  }
+  ss = blockSum(ss);
+  float scale = 1.0f / sqrtf(ss / float(d) + p.epsilon);
+  // Residual outputs are written after every thread has read its inputs:
+  // residual_out may alias nothing, but x and residual are only read above.
+  T *yr = rowPtr<T>(y, r);
+  for (int64_t e = threadIdx.x; e < d; e += blockDim.x) {
+    float v = value(e);
+    if constexpr (MODE == NormMode::Add)
+      rowPtr<T>(a.auxOut, r)[e] = fromFloat<T>(v);
+    float out = (v * scale) * weightAt<W>(p, e);
+    if constexpr (MODE == NormMode::GatedBefore)
+      out *= siluf(toFloat(rowPtr<T>(a.aux, r)[e]));
+    yr[e] = fromFloat<T>(out);
+  }
+}
+
+/// True when every row of v starts on a 16-byte boundary and holds whole
+/// 16-byte vectors.
+bool vectorizable(const RowView &v, size_t elemSize) {
+  if (!v.data)
+    return true;
+  size_t bytes = 16;
+  return reinterpret_cast<uintptr_t>(v.data) % bytes == 0 &&
+         (v.rowLength * elemSize) % bytes == 0 && (v.groupStride * elemSize) % bytes == 0;
+}
+
+template <NormMode MODE, typename T, typename W, int N>
+cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
+  if (a.totalRows == 0)
+    return cudaSuccess;
+  // Short rows: a team of <= 32 lanes per row, 256 threads per block.
+  if (vectors <= 32) {
+    int team = 4;
+    while (team < vectors)
+      team *= 2;
+    int rowsPerBlock = 256 / team;
+    dim3 grid((a.totalRows + rowsPerBlock - 1) / rowsPerBlock);
+    switch (team) {
+    case 4: normKernel<MODE, T, W, N, 1, 4><<<grid, 256, 0, s>>>(a); break;
+    case 8: normKernel<MODE, T, W, N, 1, 8><<<grid, 256, 0, s>>>(a); break;
+    case 16: normKernel<MODE, T, W, N, 1, 16><<<grid, 256, 0, s>>>(a); break;
+    default: normKernel<MODE, T, W, N, 1, 32><<<grid, 256, 0, s>>>(a); break;
+    }
+    return cudaGetLastError();
+  }
+  // One row per block, up to 8 vectors per thread in registers.
+  int64_t threads = std::min<int64_t>(1024, (vectors + 31) / 32 * 32);
+  int64_t items = (vectors + threads - 1) / threads;
+  if (items <= 4 && threads > 512) { // prefer more rows in flight
+    threads = std::max<int64_t>(256, ((vectors + 3) / 4 + 31) / 32 * 32);
+    items = (vectors + threads - 1) / threads;
+  }
+  dim3 grid(a.totalRows);
+  switch (items) {
+  case 1: normKernel<MODE, T, W, N, 1, 0><<<grid, threads, 0, s>>>(a); break;
+  case 2: normKernel<MODE, T, W, N, 2, 0><<<grid, threads, 0, s>>>(a); break;
+  case 3:
+  case 4: normKernel<MODE, T, W, N, 4, 0><<<grid, threads, 0, s>>>(a); break;
+  case 5: case 6: case 7:
+  case 8: normKernel<MODE, T, W, N, 8, 0><<<grid, threads, 0, s>>>(a); break;
+  default: normKernelLong<MODE, T, W><<<grid, 512, 0, s>>>(a); break;
+  }
+  return cudaGetLastError();
+}
+
+template <NormMode MODE, typename T, typename W>
+cudaError_t launchTyped(const NormArgs &a, cudaStream_t s) {
+  constexpr int kVec = 16 / sizeof(T);
+  bool vec = vectorizable(a.x, sizeof(T)) && vectorizable(a.y, sizeof(T)) &&
+             vectorizable(a.aux, sizeof(T)) && vectorizable(a.auxOut, sizeof(T)) &&
+             vectorizable(a.x2, sizeof(T)) && vectorizable(a.y2, sizeof(T));
+  int64_t d = a.x.rowLength;
+  if (vec)
+    return launchCached<MODE, T, W, kVec>(a, (d + kVec - 1) / kVec, s);
+  return launchCached<MODE, T, W, 1>(a, d, s);
+}
+
+template <NormMode MODE>
+cudaError_t launchNorm(const NormArgs &a, cudaStream_t s) {
+  if (a.x2.rows > 0 && (a.x2.rowLength != a.x.rowLength || a.x2.type != a.x.type ||
+                        a.p2.weightType != a.p.weightType))
+    return invalid("qkRmsNorm: q and k need one head dim and element types");
+  ElemType t = a.x.type, w = a.p.weightType;
+#define LLMF_NORM_CASE(TT, TE, WT, WE)                                                    \
+  if (t == TE && w == WE)                                                                 \
+    return launchTyped<MODE, TT, WT>(a, s);
+#define LLMF_NORM_W(TT, TE)                                                               \
+  LLMF_NORM_CASE(TT, TE, float, ElemType::F32)                                            \
+  LLMF_NORM_CASE(TT, TE, __half, ElemType::F16)                                           \
+  LLMF_NORM_CASE(TT, TE, __nv_bfloat16, ElemType::BF16)
+  LLMF_NORM_W(float, ElemType::F32)
+  LLMF_NORM_W(__half, ElemType::F16)
+  LLMF_NORM_W(__nv_bfloat16, ElemType::BF16)
+#undef LLMF_NORM_W
+#undef LLMF_NORM_CASE
+  return invalid("norm: x must be f32, f16 or bf16 and w f32, f16 or bf16");
+}
+
+NormArgs makeArgs(RowView x, NormParams p, RowView y) {
+  NormArgs a{};
+  a.x = x;
+  a.y = y;
+  a.p = p;
+  a.totalRows = x.rows;
+  return a;
+}
+
+} // namespace
+
+cudaError_t rmsNorm(RowView x, NormParams p, RowView y, cudaStream_t stream) {
+  return launchNorm<NormMode::Plain>(makeArgs(x, p, y), stream);
+}
+
+cudaError_t addRmsNorm(RowView x, RowView residual, NormParams p, RowView y,
+                       RowView residualOut, cudaStream_t stream) {
+  NormArgs a = makeArgs(x, p, y);
+  a.aux = residual;
+  a.auxOut = residualOut;
+  return launchNorm<NormMode::Add>(a, stream);
+}
+
+cudaError_t rmsNormGated(RowView x, RowView z, NormParams p, bool normBeforeGate, RowView y,
+                         cudaStream_t stream) {
+  NormArgs a = makeArgs(x, p, y);
+  a.aux = z;
+  return normBeforeGate ? launchNorm<NormMode::GatedBefore>(a, stream)
+                        : launchNorm<NormMode::GatedAfter>(a, stream);
+}
+
+cudaError_t qkRmsNorm(RowView q, RowView k, NormParams pq, NormParams pk, RowView qOut,
+                      RowView kOut, cudaStream_t stream) {
+  NormArgs a = makeArgs(q, pq, qOut);
+  a.x2 = k;
+  a.y2 = kOut;
+  a.p2 = pk;
+  a.totalRows = q.rows + k.rows;
+  return launchNorm<NormMode::Plain>(a, stream);
+}
+
+} // namespace llmf::kernels

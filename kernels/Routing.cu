@@ -1,0 +1,303 @@
+//===- Routing.cu - MoE routing, top-k and gather -------------------------===//
+//
+// Routing: one warp per token. Lane l holds experts l, l + 32, ... in
+// registers (coalesced loads, E <= 32 * 16 = 512). Group scores (sum of the
+// two largest biased values) come from a per-warp copy in shared memory and
+// are skipped when every group is kept. Selection is topk rounds of a warp
+// argmax under the spec's ranking (NaN first, ties to the lower index), so
+// the ids come out in descending order of biased.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/Common.cuh"
+#include "kernels/Launch.h"
+
+namespace llmf::kernels {
+namespace {
+
+constexpr int kMaxPerLane = 16;
+constexpr int kWarpsPerBlock = 4;
+constexpr int kMaxGroups = 64;
+
+template <typename T> __device__ __forceinline__ float loadElem(const void *base, int64_t i) {
+  return toFloat(static_cast<const T *>(base)[i]);
+}
+
+/// FUSED: `src` holds logits of type T (sigmoid and + bias here); else
+/// `src` holds f32 scores and `biasedView` the f32 biased values.
+template <typename T, bool FUSED, int PER>
+__global__ void routeKernel(RowView src, RowView biasedView, const float *bias, RoutingParams p,
+                            float *weights, int32_t *ids) {
+  extern __shared__ float smem[];
+  int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int64_t token = int64_t(blockIdx.x) * kWarpsPerBlock + warp;
+  if (token >= src.rows)
+    return; // whole warps leave together
+  int e = int(src.rowLength);
+  int groupSize = e / int(p.nGroup);
+  float s[PER], b[PER];
+  const T *row = rowPtr<T>(src, token);
+  const float *brow = FUSED ? nullptr : rowPtr<float>(biasedView, token);
+#pragma unroll
+  for (int i = 0; i < PER; ++i) {
+    int x = lane + 32 * i;
+    s[i] = 0.0f;
+    b[i] = 0.0f;
+    if (x < e) {
+      if constexpr (FUSED) {
+        s[i] = sigmoidf(toFloat(row[x]));
+        b[i] = s[i] + bias[x];
+      } else {
+        s[i] = toFloat(row[x]);
+        b[i] = brow[x];
+      }
+    }
+  }
+  // Kept groups: all of them, or the topk_group best by top-2 sum.
+  uint64_t kept = p.topkGroup >= p.nGroup ? ~0ull : 0ull;
+  if (!kept) {
+    float *buf = smem + warp * e;
+#pragma unroll
+    for (int i = 0; i < PER; ++i)
+      if (lane + 32 * i < e)
+        buf[lane + 32 * i] = b[i];
+    __syncwarp();
+    float gs[kMaxGroups / 32];
+#pragma unroll
+    for (int j = 0; j < kMaxGroups / 32; ++j) {
+      int g = lane + 32 * j;
+      gs[j] = 0.0f;
+      if (g >= p.nGroup)
+        continue;
+      float v1 = 0.0f, v2 = 0.0f;
+      int i1 = -1, i2 = -1;
+      for (int k = 0; k < groupSize; ++k) {
+        float v = buf[g * groupSize + k];
+        if (ranksBefore(v, k, v1, i1)) {
+          v2 = v1, i2 = i1;
+          v1 = v, i1 = k;
+        } else if (ranksBefore(v, k, v2, i2)) {
+          v2 = v, i2 = k;
+        }
+      }
+      gs[j] = groupSize == 1 ? v1 : v1 + v2;
+    }
+    for (int round = 0; round < p.topkGroup; ++round) {
+      float bv = 0.0f;
+      int bi = -1;
+#pragma unroll
+      for (int j = 0; j < kMaxGroups / 32; ++j) {
+        int g = lane + 32 * j;
+        if (g < p.nGroup && !(kept >> g & 1) && ranksBefore(gs[j], g, bv, bi)) {
+          bv = gs[j];
+          bi = g;
+        }
+      }
+      warpBest(bv, bi);
+      kept |= 1ull << bi;
+    }
+  }
+  // topk rounds of a warp argmax over the experts of kept groups.
+  unsigned taken = 0; // bit i: expert lane + 32 * i is picked
+  float picked = 0.0f, sum = 0.0f;
+  for (int j = 0; j < p.topk; ++j) {
+    float bv = 0.0f;
+    int bi = -1;
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+      int x = lane + 32 * i;
+      if (x < e && !(taken >> i & 1) && (kept >> (x / groupSize) & 1) &&
+          ranksBefore(b[i], x, bv, bi)) {
+        bv = b[i];
+        bi = x;
+      }
+    }
+    warpBest(bv, bi);
+    int owner = bi % 32, slot = bi / 32;
+    float w = 0.0f;
+#pragma unroll
+    for (int i = 0; i < PER; ++i)
+      if (i == slot && lane == owner) {
+        w = s[i];
+        taken |= 1u << i;
+      }
+    w = __shfl_sync(0xffffffffu, w, owner);
+    sum += w; // in id order, as the reference sums
+    if (lane == j)
+      picked = w;
+    if (lane == 0)
+      ids[token * p.topk + j] = bi;
+  }
+  // Weights need the final sum; lane j holds weight j (topk <= 32).
+  if (lane < p.topk) {
+    float w = p.renormalize ? picked / (sum + 1e-20f) : picked;
+    weights[token * p.topk + lane] = w * p.routedScalingFactor;
+  }
+}
+
+template <typename T, bool FUSED>
+cudaError_t launchRoute(RowView src, RowView biased, const float *bias, RoutingParams p,
+                        float *w, int32_t *ids, cudaStream_t s) {
+  int64_t e = src.rowLength;
+  if (e > 32 * kMaxPerLane)
+    return invalid("routing: at most 512 experts per token");
+  if (p.nGroup < 1 || p.nGroup > kMaxGroups || e % p.nGroup != 0)
+    return invalid("routing: n_group must divide the expert count and be <= 64");
+  if (p.topk < 1 || p.topk > 32 || p.topkGroup < 1 || p.topkGroup > p.nGroup ||
+      p.topk > p.topkGroup * (e / p.nGroup))
+    return invalid("routing: needs 1 <= topk <= 32 and <= the experts of the kept groups");
+  if (src.rows == 0)
+    return cudaSuccess;
+  dim3 grid((src.rows + kWarpsPerBlock - 1) / kWarpsPerBlock), block(32 * kWarpsPerBlock);
+  size_t smem = p.topkGroup < p.nGroup ? size_t(kWarpsPerBlock * e) * sizeof(float) : 0;
+  int per = int((e + 31) / 32);
+  if (per <= 4)
+    routeKernel<T, FUSED, 4><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
+  else if (per <= 8)
+    routeKernel<T, FUSED, 8><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
+  else if (per <= 12)
+    routeKernel<T, FUSED, 12><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
+  else
+    routeKernel<T, FUSED, 16><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
+  return cudaGetLastError();
+}
+
+/// topk of one row per block, the row in shared memory.
+template <typename T>
+__global__ void topkKernel(RowView x, int64_t k, T *values, int32_t *indices) {
+  extern __shared__ float row[];
+  __shared__ float bestV[32];
+  __shared__ int bestI[32];
+  int64_t r = blockIdx.x, d = x.rowLength;
+  const T *xr = rowPtr<T>(x, r);
+  for (int64_t e = threadIdx.x; e < d; e += blockDim.x)
+    row[e] = toFloat(xr[e]);
+  __syncthreads();
+  int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+  int lastIndex = -1;
+  for (int64_t j = 0; j < k; ++j) {
+    float bv = 0.0f;
+    int bi = -1;
+    // Candidates rank strictly after the previous pick.
+    float pv = lastIndex >= 0 ? row[lastIndex] : 0.0f;
+    for (int64_t e = threadIdx.x; e < d; e += blockDim.x) {
+      float v = row[e];
+      if (lastIndex >= 0 && !ranksBefore(pv, lastIndex, v, int(e)))
+        continue;
+      if (ranksBefore(v, int(e), bv, bi)) {
+        bv = v;
+        bi = int(e);
+      }
+    }
+    warpBest(bv, bi);
+    if (lane == 0) {
+      bestV[warp] = bv;
+      bestI[warp] = bi;
+    }
+    __syncthreads();
+    if (warp == 0) {
+      bv = lane < warps ? bestV[lane] : 0.0f;
+      bi = lane < warps ? bestI[lane] : -1;
+      warpBest(bv, bi);
+      if (lane == 0) {
+        bestI[0] = bi;
+        values[r * k + j] = fromFloat<T>(row[bi]);
+        indices[r * k + j] = bi;
+      }
+    }
+    __syncthreads();
+    lastIndex = bestI[0];
+    __syncthreads();
+  }
+}
+
+template <typename I>
+__global__ void gatherKernel(RowView x, size_t elemSize, RowView idx, char *y, int *bad) {
+  int64_t n = idx.rows * idx.rowLength;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t r = i / idx.rowLength, j = i % idx.rowLength;
+    int64_t at = static_cast<const I *>(idx.data)[rowOffset(idx, r) + j];
+    char *dst = y + i * elemSize;
+    if (at < 0 || at >= x.rowLength) {
+      *bad = 1;
+      for (size_t b = 0; b < elemSize; ++b)
+        dst[b] = 0;
+      continue;
+    }
+    const char *src = static_cast<const char *>(x.data) + (rowOffset(x, r) + at) * elemSize;
+    for (size_t b = 0; b < elemSize; ++b)
+      dst[b] = src[b];
+  }
+}
+
+size_t elemSize(ElemType t) {
+  switch (t) {
+  case ElemType::F32: case ElemType::I32: return 4;
+  case ElemType::F16: case ElemType::BF16: return 2;
+  case ElemType::F8E4M3FN: return 1;
+  case ElemType::I64: return 8;
+  }
+  return 0;
+}
+
+} // namespace
+
+cudaError_t groupedTopk(RowView scores, RowView biased, RoutingParams p, float *weights,
+                        int32_t *ids, cudaStream_t stream) {
+  if (scores.type != ElemType::F32 || biased.type != ElemType::F32)
+    return invalid("groupedTopk: scores and biased must be f32");
+  return launchRoute<float, false>(scores, biased, nullptr, p, weights, ids, stream);
+}
+
+cudaError_t moeRouter(RowView logits, const float *bias, RoutingParams p, float *weights,
+                      int32_t *ids, cudaStream_t stream) {
+  switch (logits.type) {
+  case ElemType::F32: return launchRoute<float, true>(logits, {}, bias, p, weights, ids, stream);
+  case ElemType::F16: return launchRoute<__half, true>(logits, {}, bias, p, weights, ids, stream);
+  case ElemType::BF16: return launchRoute<__nv_bfloat16, true>(logits, {}, bias, p, weights, ids, stream);
+  default: return invalid("moeRouter: logits must be f32, f16 or bf16");
+  }
+}
+
+cudaError_t topk(RowView x, int64_t k, void *values, int32_t *indices, cudaStream_t stream) {
+  if (k < 1 || k > x.rowLength)
+    return invalid("topk: k must be in [1, row length]");
+  size_t smem = size_t(x.rowLength) * sizeof(float);
+  if (smem > 200 * 1024)
+    return invalid("topk: rows longer than 51200 elements are not supported");
+  if (x.rows == 0)
+    return cudaSuccess;
+#define LLMF_TOPK(TT)                                                                      \
+  {                                                                                        \
+    auto kern = topkKernel<TT>;                                                            \
+    if (smem > 48 * 1024)                                                                  \
+      cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));  \
+    kern<<<x.rows, 256, smem, stream>>>(x, k, static_cast<TT *>(values), indices);        \
+    return cudaGetLastError();                                                             \
+  }
+  switch (x.type) {
+  case ElemType::F32: LLMF_TOPK(float)
+  case ElemType::F16: LLMF_TOPK(__half)
+  case ElemType::BF16: LLMF_TOPK(__nv_bfloat16)
+  default: return invalid("topk: x must be f32, f16 or bf16");
+  }
+#undef LLMF_TOPK
+}
+
+cudaError_t gather(RowView x, RowView indices, void *y, int *badIndex, cudaStream_t stream) {
+  int64_t n = indices.rows * indices.rowLength;
+  if (n == 0)
+    return cudaSuccess;
+  dim3 block(256), grid(std::min<int64_t>((n + 255) / 256, 4096));
+  size_t es = elemSize(x.type);
+  if (indices.type == ElemType::I32)
+    gatherKernel<int32_t><<<grid, block, 0, stream>>>(x, es, indices, static_cast<char *>(y), badIndex);
+  else if (indices.type == ElemType::I64)
+    gatherKernel<int64_t><<<grid, block, 0, stream>>>(x, es, indices, static_cast<char *>(y), badIndex);
+  else
+    return invalid("gather: indices must be i32 or i64");
+  return cudaGetLastError();
+}
+
+} // namespace llmf::kernels

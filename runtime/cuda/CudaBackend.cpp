@@ -1,0 +1,456 @@
+//===- CudaBackend.cpp - runtime tensors -> CUDA kernel launches ---------===//
+//
+// Each adapter checks what its kernel needs (a row layout, contiguous
+// weights), copies an operand to a contiguous temporary only when its layout
+// cannot be read in place, and turns a launcher's refusal into an Error
+// naming the size the fast path needs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/cuda/CudaBackend.h"
+
+#include "kernels/Kernels.h"
+#include "runtime/Error.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <mutex>
+
+namespace llmf {
+namespace {
+
+namespace k = kernels;
+
+cudaStream_t stream() { return cudaStreamPerThread; }
+
+void check(cudaError_t e, const char *what) {
+  if (e == cudaErrorInvalidValue && k::lastKernelError()[0])
+    fail(what, ": ", k::lastKernelError());
+  if (e != cudaSuccess)
+    fail(what, ": CUDA error: ", cudaGetErrorString(e));
+}
+
+k::ElemType elem(DType t) {
+  switch (t) {
+  case DType::F32: return k::ElemType::F32;
+  case DType::F16: return k::ElemType::F16;
+  case DType::BF16: return k::ElemType::BF16;
+  case DType::F8E4M3FN: return k::ElemType::F8E4M3FN;
+  case DType::I32: return k::ElemType::I32;
+  case DType::I64: return k::ElemType::I64;
+  }
+  return k::ElemType::F32;
+}
+
+/// A device temporary freed in stream order.
+struct Scratch {
+  void *data = nullptr;
+  explicit Scratch(size_t bytes) {
+    check(cudaMallocAsync(&data, bytes ? bytes : 1, stream()), "cudaMallocAsync");
+  }
+  ~Scratch() { cudaFreeAsync(data, stream()); }
+};
+
+/// Maps output linear indices to `t`'s elements, broadcasting t's logical
+/// shape against `out`.
+k::IndexMap indexMap(const Tensor &t, const Shape &out) {
+  k::IndexMap m;
+  if (out.size() > k::kMaxDims || t.layoutSizes().size() > k::kMaxDims)
+    fail("more than ", k::kMaxDims, " dims");
+  m.offset = t.offset();
+  m.identity = t.shape() == out && t.isContiguous();
+  m.outRank = static_cast<int>(out.size());
+  int64_t stride = 1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    size_t d = out.size() - 1 - i;
+    m.outSizes[d] = out[d];
+    if (i < t.shape().size()) {
+      int64_t size = t.shape()[t.shape().size() - 1 - i];
+      m.bcastStrides[d] = size == 1 ? 0 : stride;
+      stride *= size;
+    }
+  }
+  m.layoutRank = static_cast<int>(t.layoutSizes().size());
+  for (int i = 0; i < m.layoutRank; ++i) {
+    m.layoutSizes[i] = t.layoutSizes()[i];
+    m.layoutStrides[i] = t.layoutStrides()[i];
+  }
+  return m;
+}
+
+/// Copies t (any layout) into contiguous memory at dst.
+void copyContiguous(const Tensor &t, void *dst) {
+  check(k::unary(k::UnaryOp::Copy, elem(t.dtype()), indexMap(t, t.shape()),
+                 t.buffer()->data, elem(t.dtype()), dst, t.numel(), stream()),
+        "copy");
+}
+
+/// A tensor the row kernels can read: t itself, or a contiguous copy.
+struct Rows {
+  k::RowView view;
+  std::unique_ptr<Scratch> scratch;
+  explicit Rows(const Tensor &t) {
+    auto layout = t.rowLayout();
+    view.type = elem(t.dtype());
+    view.rowLength = t.rowLength();
+    view.rows = t.numRows();
+    if (layout) {
+      view.data = t.data();
+      view.rowsPerGroup = layout->rowsPerGroup;
+      view.groupStride = layout->groupStride;
+      return;
+    }
+    scratch = std::make_unique<Scratch>(t.numel() * dtypeSize(t.dtype()));
+    copyContiguous(t, scratch->data);
+    view.data = scratch->data;
+    view.groupStride = view.rowLength;
+  }
+};
+
+/// Contiguous data of a small operand (weights, bias, scale).
+struct Flat {
+  const void *data;
+  std::unique_ptr<Scratch> scratch;
+  explicit Flat(const Tensor &t) {
+    if (t.isContiguous()) {
+      data = t.data();
+      return;
+    }
+    scratch = std::make_unique<Scratch>(t.numel() * dtypeSize(t.dtype()));
+    copyContiguous(t, scratch->data);
+    data = scratch->data;
+  }
+};
+
+k::RowView outRows(const Tensor &t) {
+  return k::contiguousRows(t.data(), elem(t.dtype()), t.numRows(), t.rowLength());
+}
+
+k::NormParams norm(const Flat &w, const Tensor &wt, const OpAttrs &a) {
+  return k::NormParams{w.data, elem(wt.dtype()), a.epsilon, a.weightBias};
+}
+
+void requireSingleRank(const KernelCall &c) {
+  if (c.comm.worldSize() != 1)
+    fail("the CUDA backend runs world size 1 only (multi-GPU all-reduce kernels come "
+         "with the NCCL backend); got world size ",
+         c.comm.worldSize());
+}
+
+/// Reads a device flag set by a kernel (waits for the stream).
+bool readFlag(int *flag) {
+  int host = 0;
+  check(cudaMemcpyAsync(&host, flag, sizeof(int), cudaMemcpyDeviceToHost, stream()),
+        "cudaMemcpyAsync");
+  check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
+  return host != 0;
+}
+
+//===--- kernels ---------------------------------------------------------===//
+
+void castKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  check(k::unary(k::UnaryOp::Copy, elem(x.dtype()), indexMap(x, y.shape()), x.buffer()->data,
+                 elem(y.dtype()), y.data(), y.numel(), stream()),
+        "cast");
+}
+
+template <k::UnaryOp OP> void unaryKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  check(k::unary(OP, elem(x.dtype()), indexMap(x, y.shape()), x.buffer()->data,
+                 elem(y.dtype()), y.data(), y.numel(), stream()),
+        "elementwise");
+}
+
+template <k::BinaryOp OP> void binaryKernel(const KernelCall &c) {
+  const Tensor &a = c.inputs[0], &b = c.inputs[1], &y = c.outputs[0];
+  bool intDiv = OP == k::BinaryOp::Div && !isFloat(y.dtype());
+  Scratch flag(sizeof(int));
+  if (intDiv)
+    check(cudaMemsetAsync(flag.data, 0, sizeof(int), stream()), "cudaMemsetAsync");
+  check(k::binary(OP, elem(y.dtype()), indexMap(a, y.shape()), a.buffer()->data,
+                  indexMap(b, y.shape()), b.buffer()->data, y.data(), y.numel(),
+                  static_cast<int *>(flag.data), stream()),
+        "elementwise");
+  if (intDiv && readFlag(static_cast<int *>(flag.data)))
+    fail("integer division by zero");
+}
+
+void allReduceKernel(const KernelCall &c) {
+  requireSingleRank(c);
+  copyContiguous(c.inputs[0], c.outputs[0].data());
+}
+
+void copySliceKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  // Make x contiguous, where every slice is a view, then copy the slice.
+  Scratch dense(x.numel() * dtypeSize(x.dtype()));
+  copyContiguous(x, dense.data);
+  auto buffer = std::shared_ptr<Buffer>(new Buffer);
+  buffer->data = dense.data;
+  buffer->device = Device::CUDA;
+  Tensor slice = *Tensor(x.dtype(), x.shape(), buffer)
+                      .sliceView(c.step.attrs.dim, c.step.attrs.k, y.dim(c.step.attrs.dim));
+  copyContiguous(slice, y.data());
+}
+
+void rmsNormKernel(const KernelCall &c) {
+  Rows x(c.inputs[0]);
+  Flat w(c.inputs[1]);
+  check(k::rmsNorm(x.view, norm(w, c.inputs[1], c.step.attrs), outRows(c.outputs[0]), stream()),
+        "rms_norm");
+}
+
+void addRmsNormKernel(const KernelCall &c) {
+  Rows x(c.inputs[0]), r(c.inputs[1]);
+  Flat w(c.inputs[2]);
+  check(k::addRmsNorm(x.view, r.view, norm(w, c.inputs[2], c.step.attrs),
+                      outRows(c.outputs[0]), outRows(c.outputs[1]), stream()),
+        "fused_add_rms_norm");
+}
+
+void fusedAllReduceRmsNormKernel(const KernelCall &c) {
+  requireSingleRank(c);
+  // World size 1: all_reduce_out is x.
+  copyContiguous(c.inputs[0], c.outputs[1].data());
+  Flat w(c.inputs[1]);
+  check(k::rmsNorm(outRows(c.outputs[1]), norm(w, c.inputs[1], c.step.attrs),
+                   outRows(c.outputs[0]), stream()),
+        "fused_all_reduce_rms_norm");
+}
+
+void fusedAllReduceAddRmsNormKernel(const KernelCall &c) {
+  requireSingleRank(c);
+  addRmsNormKernel(c);
+}
+
+void rmsNormGatedKernel(const KernelCall &c) {
+  Rows x(c.inputs[0]), z(c.inputs[1]);
+  Flat w(c.inputs[2]);
+  check(k::rmsNormGated(x.view, z.view, norm(w, c.inputs[2], c.step.attrs),
+                        c.step.attrs.normBeforeGate, outRows(c.outputs[0]), stream()),
+        "rms_norm_gated");
+}
+
+void qkRmsNormKernel(const KernelCall &c) {
+  Rows q(c.inputs[0]), kk(c.inputs[1]);
+  Flat wq(c.inputs[2]), wk(c.inputs[3]);
+  k::NormParams pq = norm(wq, c.inputs[2], c.step.attrs), pk = norm(wk, c.inputs[3], c.step.attrs);
+  if (q.view.rowLength == kk.view.rowLength && q.view.type == kk.view.type &&
+      pq.weightType == pk.weightType) {
+    check(k::qkRmsNorm(q.view, kk.view, pq, pk, outRows(c.outputs[0]), outRows(c.outputs[1]),
+                       stream()),
+          "fused_qk_rms_norm");
+    return;
+  }
+  check(k::rmsNorm(q.view, pq, outRows(c.outputs[0]), stream()), "fused_qk_rms_norm");
+  check(k::rmsNorm(kk.view, pk, outRows(c.outputs[1]), stream()), "fused_qk_rms_norm");
+}
+
+void gatedQuantKernel(const KernelCall &c) {
+  Rows x(c.inputs[0]), z(c.inputs[1]);
+  Flat w(c.inputs[2]);
+  const Tensor &q = c.outputs[0];
+  int64_t heads = q.dim(1) / c.inputs[0].rowLength();
+  check(k::rmsNormGatedQuantFp8(x.view, z.view, norm(w, c.inputs[2], c.step.attrs),
+                                c.step.attrs.normBeforeGate, heads, c.step.attrs.groupSize,
+                                static_cast<uint8_t *>(q.data()),
+                                static_cast<float *>(c.outputs[1].data()), stream()),
+        "fused_rms_norm_gated_quant_fp8");
+}
+
+void quantKernel(const KernelCall &c) {
+  Rows x(c.inputs[0]);
+  check(k::quantFp8(x.view, c.step.attrs.groupSize, static_cast<uint8_t *>(c.outputs[0].data()),
+                    static_cast<float *>(c.outputs[1].data()), stream()),
+        "quant_fp8");
+}
+
+void quantStaticKernel(const KernelCall &c) {
+  Flat x(c.inputs[0]), s(c.inputs[1]);
+  check(k::quantFp8Static(x.data, elem(c.inputs[0].dtype()), c.inputs[0].numel(),
+                          static_cast<const float *>(s.data),
+                          static_cast<uint8_t *>(c.outputs[0].data()), stream()),
+        "quant_fp8_static");
+}
+
+void topkKernel(const KernelCall &c) {
+  Rows x(c.inputs[0]);
+  check(k::topk(x.view, c.step.attrs.k, c.outputs[0].data(),
+                static_cast<int32_t *>(c.outputs[1].data()), stream()),
+        "topk");
+}
+
+void gatherKernel(const KernelCall &c) {
+  Rows x(c.inputs[0]), idx(c.inputs[1]);
+  Scratch flag(sizeof(int));
+  check(cudaMemsetAsync(flag.data, 0, sizeof(int), stream()), "cudaMemsetAsync");
+  check(k::gather(x.view, idx.view, c.outputs[0].data(), static_cast<int *>(flag.data), stream()),
+        "gather");
+  if (readFlag(static_cast<int *>(flag.data)))
+    fail("gather: an index is out of range [0, ", x.view.rowLength, ")");
+}
+
+k::RoutingParams routing(const OpAttrs &a) {
+  return k::RoutingParams{a.nGroup, a.topkGroup, a.topk, a.renormalize, a.routedScalingFactor};
+}
+
+void groupedTopkKernel(const KernelCall &c) {
+  Rows s(c.inputs[0]), b(c.inputs[1]);
+  check(k::groupedTopk(s.view, b.view, routing(c.step.attrs),
+                       static_cast<float *>(c.outputs[0].data()),
+                       static_cast<int32_t *>(c.outputs[1].data()), stream()),
+        "grouped_topk");
+}
+
+void moeRouterKernel(const KernelCall &c) {
+  Rows l(c.inputs[0]);
+  Flat bias(c.inputs[1]);
+  check(k::moeRouter(l.view, static_cast<const float *>(bias.data), routing(c.step.attrs),
+                     static_cast<float *>(c.outputs[0].data()),
+                     static_cast<int32_t *>(c.outputs[1].data()), stream()),
+        "fused_moe_router");
+}
+
+cublasHandle_t cublas() {
+  thread_local cublasHandle_t handle = [] {
+    cublasHandle_t h = nullptr;
+    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS)
+      fail("cublasCreate failed");
+    // fp32 accumulation everywhere, as the spec says: no reduced-precision
+    // split-K reductions, no TF32 for f32.
+    cublasSetMathMode(h, CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION);
+    return h;
+  }();
+  cublasSetStream(handle, stream());
+  return handle;
+}
+
+cudaDataType cudaType(DType t) {
+  switch (t) {
+  case DType::F16: return CUDA_R_16F;
+  case DType::BF16: return CUDA_R_16BF;
+  default: return CUDA_R_32F;
+  }
+}
+
+/// Row-major out[M, N] = x[M, K] * w^T (w [N, K]) or x * w (w [K, N]),
+/// computed as the column-major out^T = w' * x^T.
+void matmulKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &w = c.inputs[1], &y = c.outputs[0];
+  int64_t m = x.numRows(), kdim = x.rowLength(), n = y.rowLength();
+  if (m == 0 || n == 0)
+    return;
+  Rows xr(x);
+  if (xr.view.rowsPerGroup != 1 && xr.view.rows > xr.view.rowsPerGroup) {
+    // Rows are not evenly spaced: make them so.
+    xr.scratch = std::make_unique<Scratch>(x.numel() * dtypeSize(x.dtype()));
+    copyContiguous(x, xr.scratch->data);
+    xr.view.data = xr.scratch->data;
+    xr.view.groupStride = kdim;
+    xr.view.rowsPerGroup = 1;
+  }
+  int64_t ldx = xr.view.rowsPerGroup == 1 ? xr.view.groupStride : kdim;
+  Flat wf(w);
+  float one = 1.0f, zero = 0.0f;
+  bool tw = c.step.attrs.transposeW;
+  cudaDataType t = cudaType(x.dtype());
+  cublasStatus_t st = cublasGemmEx(
+      cublas(), tw ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(n),
+      static_cast<int>(m), static_cast<int>(kdim), &one, wf.data, t,
+      static_cast<int>(tw ? kdim : n), xr.view.data, t, static_cast<int>(ldx), &zero, y.data(),
+      t, static_cast<int>(n), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+  if (st != CUBLAS_STATUS_SUCCESS)
+    fail("matmul: cublasGemmEx failed with status ", static_cast<int>(st));
+}
+
+KernelRegistry makeRegistry() {
+  KernelRegistry r;
+  Device d = Device::CUDA;
+  r.add("cast", d, castKernel);
+  r.add("add", d, binaryKernel<k::BinaryOp::Add>);
+  r.add("sub", d, binaryKernel<k::BinaryOp::Sub>);
+  r.add("mul", d, binaryKernel<k::BinaryOp::Mul>);
+  r.add("div", d, binaryKernel<k::BinaryOp::Div>);
+  r.add("sigmoid", d, unaryKernel<k::UnaryOp::Sigmoid>);
+  r.add("silu", d, unaryKernel<k::UnaryOp::Silu>);
+  r.add("relu", d, unaryKernel<k::UnaryOp::Relu>);
+  r.add("all_reduce", d, allReduceKernel);
+  r.add("copy_slice", d, copySliceKernel);
+  r.add("matmul", d, matmulKernel);
+  r.add("rms_norm", d, rmsNormKernel);
+  r.add("fused_add_rms_norm", d, addRmsNormKernel);
+  r.add("rms_norm_gated", d, rmsNormGatedKernel);
+  r.add("quant_fp8", d, quantKernel);
+  r.add("quant_fp8_static", d, quantStaticKernel);
+  r.add("topk", d, topkKernel);
+  r.add("gather", d, gatherKernel);
+  r.add("grouped_topk", d, groupedTopkKernel);
+  r.add("fused_all_reduce_rms_norm", d, fusedAllReduceRmsNormKernel);
+  r.add("fused_all_reduce_add_rms_norm", d, fusedAllReduceAddRmsNormKernel);
+  r.add("fused_rms_norm_gated_quant_fp8", d, gatedQuantKernel);
+  r.add("fused_moe_router", d, moeRouterKernel);
+  r.add("fused_qk_rms_norm", d, qkRmsNormKernel);
+  return r;
+}
+
+} // namespace
+
+bool cudaAvailable(std::string *why) {
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {
+    if (why)
+      *why = e != cudaSuccess ? cudaGetErrorString(e) : "no CUDA device";
+    cudaGetLastError();
+    return false;
+  }
+  return true;
+}
+
+const Backend &cudaBackend() {
+  std::string why;
+  if (!cudaAvailable(&why))
+    fail("--device cuda: ", why);
+  static const KernelRegistry registry = makeRegistry();
+  static const Backend backend = [] {
+    Backend b;
+    b.device = Device::CUDA;
+    b.kernels = &registry;
+    b.allocator.device = Device::CUDA;
+    b.allocator.allocate = [](size_t bytes) {
+      void *p = nullptr;
+      check(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc");
+      return p;
+    };
+    b.allocator.deallocate = [](void *p) { cudaFree(p); };
+    b.upload = [](const Tensor &host, MemoryPool &pool) {
+      size_t bytes = host.numel() * dtypeSize(host.dtype());
+      Tensor t(host.dtype(), host.shape(), pool.allocate(bytes));
+      if (!host.isContiguous())
+        fail("upload needs a contiguous host tensor");
+      check(cudaMemcpyAsync(t.data(), host.data(), bytes, cudaMemcpyHostToDevice, stream()),
+            "upload");
+      check(cudaStreamSynchronize(stream()), "upload");
+      return t;
+    };
+    b.download = [](const Tensor &t) {
+      auto host = allocateHostBuffer(t.buffer()->bytes);
+      check(cudaMemcpyAsync(host->data, t.buffer()->data, t.buffer()->bytes,
+                            cudaMemcpyDeviceToHost, stream()),
+            "download");
+      check(cudaStreamSynchronize(stream()), "download");
+      return t.rebased(host);
+    };
+    b.fill = [](void *data, size_t bytes, uint8_t byte) {
+      check(cudaMemsetAsync(data, byte, bytes, stream()), "cudaMemsetAsync");
+    };
+    b.synchronize = [] { check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize"); };
+    return b;
+  }();
+  return backend;
+}
+
+} // namespace llmf

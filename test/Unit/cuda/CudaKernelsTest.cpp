@@ -1,0 +1,334 @@
+//===- CudaKernelsTest.cpp - every CUDA kernel against the CPU reference --===//
+//
+// Each case builds a small plan, draws fresh random inputs (never zeros),
+// runs it on the CPU reference and on the GPU (results poisoned with NaN
+// before every kernel) and compares every output within one rounding of
+// its type; index outputs must be equal (ties resolve identically: both
+// sides rank NaN first and equal values by lower index).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Compare.h"
+#include "runtime/Inputs.h"
+#include "runtime/cuda/CudaBackend.h"
+
+#include "../runtime/OpTestSupport.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <sstream>
+
+using namespace llmf;
+using namespace llmf::test;
+
+namespace {
+
+const DType kFloatTypes[] = {DType::F32, DType::F16, DType::BF16};
+const int64_t kTokens[] = {1, 7, 128, 4099};
+
+/// Runs `fn` of `plan` on a backend with host inputs; host outputs back.
+std::vector<Tensor> runOn(const Backend &backend, const Plan &plan,
+                          const std::vector<Tensor> &hostInputs) {
+  ThreadGroup group(1);
+  Executor ex(plan, plan.functions[0], backend, group.rank(0), ExecutorOptions{uint8_t{0xFF}});
+  MemoryPool pool(backend.allocator);
+  std::vector<Tensor> inputs;
+  for (const Tensor &t : hostInputs)
+    inputs.push_back(backend.device == Device::CPU ? t : backend.upload(t, pool));
+  std::vector<Tensor> out;
+  for (const Tensor &t : ex.run(inputs))
+    out.push_back(backend.download(t));
+  return out;
+}
+
+/// Random inputs for the plan (roles set by the caller), CPU vs GPU.
+void compareBackends(Plan &plan, uint64_t seed, const std::string &what,
+                     std::vector<std::optional<Tolerance>> tolerances = {}) {
+  std::vector<Tensor> inputs = randomInputs(plan.functions[0], 1, seed, 0);
+  auto cpu = runOn(cpuBackend(), plan, inputs);
+  auto gpu = runOn(cudaBackend(), plan, inputs);
+  REQUIRE(cpu.size() == gpu.size());
+  const PlanFunction &fn = plan.functions[0];
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    int64_t partner = fn.tiePartner[i];
+    std::optional<Tolerance> tol = i < tolerances.size() ? tolerances[i] : std::nullopt;
+    OutputDiff d = compareTensors(gpu[i], cpu[i], tol, partner >= 0 ? &gpu[partner] : nullptr,
+                                  partner >= 0 ? &cpu[partner] : nullptr);
+    INFO(what << ": output " << i << " " << cpu[i].describe() << " mismatches "
+              << d.mismatches << "/" << d.elements << " first at " << d.firstMismatch
+              << " gpu " << d.firstA << " cpu " << d.firstB << " max_abs " << d.maxAbs
+              << (d.what.empty() ? "" : " (" + d.what + ")"));
+    CHECK(d.ok());
+  }
+}
+
+void setRoles(Plan &plan, std::vector<InputRole> roles) {
+  for (size_t i = 0; i < roles.size(); ++i)
+    plan.functions[0].inputs[i].role = roles[i];
+}
+
+std::string describe(const std::string &op, DType t, int64_t tokens, int64_t d) {
+  std::ostringstream os;
+  os << op << " " << dtypeName(t) << " T=" << tokens << " D=" << d;
+  return os.str();
+}
+
+} // namespace
+
+TEST_CASE("norm kernels match the CPU for every dtype, odd sizes and weight_bias",
+          "[cuda][norm]") {
+  const int64_t dims[] = {128, 130, 1000, 2304, 4096, 7168};
+  uint64_t seed = 1;
+  for (DType t : kFloatTypes)
+    for (int64_t d : dims)
+      for (int64_t tokens : kTokens)
+        for (DType wt : {t, DType::F32}) {
+          float bias = (d % 2 == 0) ? 0.0f : 1.0f;
+          TensorType x{t, {tokens, d}}, w{wt, {d}};
+          Plan p = oneStepPlan("rms_norm", normAttrs(1e-6f, bias), {x, w}, {x}, 1);
+          setRoles(p, {InputRole::Activation, InputRole::NormWeight});
+          compareBackends(p, ++seed, describe("rms_norm", t, tokens, d));
+          Plan pa = oneStepPlan("fused_add_rms_norm", normAttrs(1e-5f, 1.0f - bias),
+                                {x, x, w}, {x, x}, 1);
+          setRoles(pa, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+          compareBackends(pa, ++seed, describe("fused_add_rms_norm", t, tokens, d));
+          Plan par = oneStepPlan("fused_all_reduce_add_rms_norm", normAttrs(1e-6f), {x, x, w},
+                                 {x, x}, 1);
+          setRoles(par, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+          compareBackends(par, ++seed, describe("fused_all_reduce_add_rms_norm", t, tokens, d));
+          Plan pr = oneStepPlan("fused_all_reduce_rms_norm", normAttrs(1e-6f), {x, w}, {x, x}, 1);
+          setRoles(pr, {InputRole::Activation, InputRole::NormWeight});
+          compareBackends(pr, ++seed, describe("fused_all_reduce_rms_norm", t, tokens, d));
+          for (bool before : {true, false}) {
+            OpAttrs a = normAttrs(1e-6f, bias);
+            a.normBeforeGate = before;
+            Plan pg = oneStepPlan("rms_norm_gated", a, {x, x, w}, {x}, 1);
+            setRoles(pg, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+            compareBackends(pg, ++seed, describe("rms_norm_gated", t, tokens, d));
+          }
+        }
+}
+
+TEST_CASE("norms at 65536 tokens", "[cuda][norm][large]") {
+  for (int64_t d : {128, 4096}) {
+    TensorType x{DType::BF16, {65536, d}}, w{DType::BF16, {d}};
+    Plan pa = oneStepPlan("fused_add_rms_norm", normAttrs(1e-6f), {x, x, w}, {x, x}, 1);
+    setRoles(pa, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+    compareBackends(pa, 99 + d, describe("fused_add_rms_norm", DType::BF16, 65536, d));
+  }
+}
+
+/// qkv [T, (hq + 2 hk) * d] -> split -> reshape to heads -> fused_qk_rms_norm.
+Plan qkPlan(DType t, int64_t tokens, int64_t hq, int64_t hk, int64_t d, float bias) {
+  Plan plan;
+  plan.source = "qk";
+  PlanFunction fn;
+  fn.name = "qk";
+  auto add = [&](TensorType type) {
+    fn.buffers.push_back(planBuffer(static_cast<int64_t>(fn.buffers.size()), type));
+    return fn.buffers.back().id;
+  };
+  int64_t qkv = add({t, {tokens, (hq + 2 * hk) * d}});
+  int64_t wq = add({t, {d}}), wk = add({t, {d}});
+  fn.inputs = {planInput(qkv), planInput(wq), planInput(wk)};
+  fn.inputs[1].role = fn.inputs[2].role = InputRole::NormWeight;
+  int64_t q = add({t, {tokens, hq * d}}), k = add({t, {tokens, hk * d}}),
+          v = add({t, {tokens, hk * d}});
+  PlanStep split;
+  split.op = "split";
+  split.attrs.dim = 1;
+  split.attrs.sizes = {hq * d, hk * d, hk * d};
+  split.inputs = {qkv};
+  split.outputs = {q, k, v};
+  int64_t qh = add({t, {tokens * hq, d}}), kh = add({t, {tokens * hk, d}});
+  PlanStep rq, rk;
+  rq.op = rk.op = "reshape";
+  rq.inputs = {q};
+  rq.outputs = {qh};
+  rk.inputs = {k};
+  rk.outputs = {kh};
+  int64_t qo = add({t, {tokens * hq, d}}), ko = add({t, {tokens * hk, d}});
+  PlanStep norm;
+  norm.op = "fused_qk_rms_norm";
+  norm.attrs = normAttrs(1e-6f, bias);
+  norm.inputs = {qh, kh, wq, wk};
+  norm.outputs = {qo, ko};
+  fn.steps = {split, rq, rk, norm};
+  fn.outputs = {qo, ko, v};
+  plan.functions.push_back(fn);
+  validatePlan(plan);
+  return plan;
+}
+
+TEST_CASE("fused_qk_rms_norm reads q and k inside qkv", "[cuda][norm][qk]") {
+  uint64_t seed = 500;
+  for (DType t : kFloatTypes)
+    for (int64_t tokens : {1, 7, 128, 4099, 65536}) {
+      if (tokens == 65536 && t != DType::BF16)
+        continue;
+      Plan p = qkPlan(t, tokens, 32, 8, 128, tokens % 2 ? 1.0f : 0.0f);
+      compareBackends(p, ++seed, describe("fused_qk_rms_norm", t, tokens, 128));
+    }
+  Plan odd = qkPlan(DType::F32, 33, 4, 2, 130, 0.0f); // scalar path
+  compareBackends(odd, 1234, "fused_qk_rms_norm f32 D=130");
+}
+
+TEST_CASE("FP8 quantization kernels match the CPU", "[cuda][quant]") {
+  uint64_t seed = 700;
+  for (DType t : kFloatTypes)
+    for (int64_t tokens : kTokens)
+      for (auto [d, g] : {std::pair<int64_t, int64_t>{4096, 128}, {4096, 4096}, {1000, 8}}) {
+        OpAttrs a;
+        a.groupSize = g;
+        TensorType x{t, {tokens, d}};
+        Plan p = oneStepPlan("quant_fp8", a, {x},
+                             {{DType::F8E4M3FN, {tokens, d}}, {DType::F32, {tokens, d / g}}}, 1);
+        compareBackends(p, ++seed, describe("quant_fp8", t, tokens, d));
+        Plan ps = oneStepPlan("quant_fp8_static", {}, {x, {DType::F32, {}}},
+                              {{DType::F8E4M3FN, {tokens, d}}}, 1);
+        setRoles(ps, {InputRole::Activation, InputRole::Scale});
+        compareBackends(ps, ++seed, describe("quant_fp8_static", t, tokens, d));
+      }
+}
+
+TEST_CASE("fused gated norm + FP8 group quant matches the CPU", "[cuda][quant][gated]") {
+  uint64_t seed = 900;
+  struct Shape3 {
+    int64_t heads, d, g;
+  };
+  for (DType t : kFloatTypes)
+    for (int64_t tokens : {1, 7, 128, 4099})
+      for (Shape3 s : {Shape3{32, 128, 128}, Shape3{16, 64, 32}, Shape3{3, 100, 50}})
+        for (bool before : {true, false}) {
+          OpAttrs a = normAttrs(1e-6f);
+          a.normBeforeGate = before;
+          a.groupSize = s.g;
+          TensorType x{t, {tokens * s.heads, s.d}}, w{DType::F32, {s.d}};
+          int64_t width = s.heads * s.d;
+          Plan p = oneStepPlan("fused_rms_norm_gated_quant_fp8", a, {x, x, w},
+                               {{DType::F8E4M3FN, {tokens, width}},
+                                {DType::F32, {tokens, width / s.g}}},
+                               1);
+          setRoles(p, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+          // The scale inherits one rounding of x's type from the norm output.
+          compareBackends(p, ++seed, describe("fused_rms_norm_gated_quant_fp8", t, tokens, s.d),
+                          {std::nullopt, defaultTolerance(t)});
+        }
+}
+
+TEST_CASE("routing kernels match the CPU, ties included", "[cuda][routing]") {
+  struct Config {
+    int64_t experts, nGroup, topkGroup, topk;
+    bool renormalize;
+    float scale;
+  };
+  const Config configs[] = {{256, 8, 4, 8, true, 2.5f},   // DeepSeek-V3
+                            {384, 1, 1, 8, true, 2.827f}, // Kimi-K2
+                            {128, 1, 1, 8, true, 1.0f},   // GLM-4.5-Air
+                            {160, 8, 3, 6, false, 16.0f}};
+  uint64_t seed = 1100;
+  for (const Config &c : configs)
+    for (DType t : kFloatTypes)
+      for (int64_t tokens : {1, 7, 128, 4099, 65536}) {
+        if (tokens == 65536 && t != DType::BF16)
+          continue;
+        OpAttrs a;
+        a.nGroup = c.nGroup;
+        a.topkGroup = c.topkGroup;
+        a.topk = c.topk;
+        a.renormalize = c.renormalize;
+        a.routedScalingFactor = c.scale;
+        std::vector<TensorType> outs = {{DType::F32, {tokens, c.topk}},
+                                        {DType::I32, {tokens, c.topk}}};
+        Plan fused = oneStepPlan("fused_moe_router", a,
+                                 {{t, {tokens, c.experts}}, {DType::F32, {c.experts}}}, outs, 1);
+        setRoles(fused, {InputRole::Logits, InputRole::Bias});
+        compareBackends(fused, ++seed, describe("fused_moe_router", t, tokens, c.experts));
+        if (t != DType::F32)
+          continue;
+        TensorType f{DType::F32, {tokens, c.experts}};
+        Plan unfused = oneStepPlan("grouped_topk", a, {f, f}, outs, 1);
+        setRoles(unfused, {InputRole::Scale, InputRole::Activation});
+        compareBackends(unfused, ++seed, describe("grouped_topk", t, tokens, c.experts));
+      }
+}
+
+TEST_CASE("routing ties: many equal logits pick the same experts on both sides",
+          "[cuda][routing][ties]") {
+  const int64_t tokens = 513, e = 256;
+  // bf16 logits from a handful of values and a zero bias: ties everywhere.
+  std::vector<float> logits(tokens * e);
+  for (int64_t i = 0; i < tokens * e; ++i)
+    logits[i] = 0.25f * static_cast<float>((i * 2654435761u) % 5);
+  Tensor l = tensor(DType::BF16, {tokens, e}, logits);
+  Tensor bias = tensor(DType::F32, {e}, {0.0f});
+  OpAttrs a;
+  a.nGroup = 8;
+  a.topkGroup = 4;
+  a.topk = 8;
+  a.renormalize = true;
+  Plan p = oneStepPlan("fused_moe_router", a, {{DType::BF16, {tokens, e}}, {DType::F32, {e}}},
+                       {{DType::F32, {tokens, 8}}, {DType::I32, {tokens, 8}}}, 1);
+  auto cpu = runOn(cpuBackend(), p, {l, bias});
+  auto gpu = runOn(cudaBackend(), p, {l, bias});
+  CHECK(ints(gpu[1]) == ints(cpu[1]));
+  CHECK(floats(gpu[0]) == floats(cpu[0]));
+}
+
+TEST_CASE("topk, gather, elementwise, cast and matmul match the CPU", "[cuda][misc]") {
+  uint64_t seed = 1500;
+  for (DType t : kFloatTypes)
+    for (int64_t tokens : {1, 7, 129}) {
+      OpAttrs k;
+      k.k = 8;
+      Plan pt = oneStepPlan("topk", k, {{t, {tokens, 1000}}},
+                            {{t, {tokens, 8}}, {DType::I32, {tokens, 8}}}, 1);
+      compareBackends(pt, ++seed, describe("topk", t, tokens, 1000));
+
+      Plan pg = oneStepPlan("gather", {}, {{t, {tokens, 300}}, {DType::I64, {tokens, 17}}},
+                            {{t, {tokens, 17}}}, 1);
+      pg.functions[0].inputs[1].role = InputRole::Indices;
+      pg.functions[0].inputs[1].indexBound = 300;
+      compareBackends(pg, ++seed, describe("gather", t, tokens, 300));
+
+      TensorType x{t, {tokens, 3, 96}};
+      for (const char *op : {"add", "sub", "mul", "div"}) {
+        Plan pb = oneStepPlan(op, {}, {x, {t, {3, 1}}}, {x}, 1); // broadcasts
+        setRoles(pb, {InputRole::Activation, InputRole::NormWeight});
+        compareBackends(pb, ++seed, describe(op, t, tokens, 96));
+      }
+      for (const char *op : {"sigmoid", "silu", "relu"}) {
+        Plan pu = oneStepPlan(op, {}, {x}, {x}, 1);
+        compareBackends(pu, ++seed, describe(op, t, tokens, 96));
+      }
+      for (DType to : {DType::F32, DType::F16, DType::BF16, DType::F8E4M3FN, DType::I32}) {
+        Plan pc = oneStepPlan("cast", {}, {x}, {{to, x.shape}}, 1);
+        compareBackends(pc, ++seed, describe("cast", t, tokens, 96));
+      }
+      for (bool transposed : {true, false}) {
+        OpAttrs m;
+        m.transposeW = transposed;
+        TensorType w = transposed ? TensorType{t, {384, 512}} : TensorType{t, {512, 384}};
+        Plan pm = oneStepPlan("matmul", m, {{t, {tokens, 512}}, w}, {{t, {tokens, 384}}}, 1);
+        setRoles(pm, {InputRole::Activation, InputRole::LinearWeight});
+        // fp32 accumulation in another order: a few f32 ulps.
+        std::optional<Tolerance> tol;
+        if (t == DType::F32)
+          tol = Tolerance{1e-4, 1e-5};
+        compareBackends(pm, ++seed, describe("matmul", t, tokens, 512), {tol});
+      }
+    }
+}
+
+TEST_CASE("bad sizes get a clear error naming what the kernel needs", "[cuda][errors]") {
+  OpAttrs a;
+  a.nGroup = 1;
+  a.topkGroup = 1;
+  a.topk = 8;
+  Plan p = oneStepPlan("fused_moe_router", a, {{DType::BF16, {4, 1024}}, {DType::F32, {1024}}},
+                       {{DType::F32, {4, 8}}, {DType::I32, {4, 8}}}, 1);
+  std::vector<Tensor> in = randomInputs(p.functions[0], 1, 3, 0);
+  CHECK_THROWS_WITH(runOn(cudaBackend(), p, in),
+                    Catch::Contains("routing: at most 512 experts per token"));
+}

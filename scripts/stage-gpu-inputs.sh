@@ -13,6 +13,7 @@ mkdir -p "$root/.deps/include" "$root/.deps/share/cmake" "$root/.deps/lib/cmake"
 cp -r /usr/include/nlohmann /usr/include/catch2 "$root/.deps/include/"
 cp -r /usr/share/cmake/nlohmann_json "$root/.deps/share/cmake/"
 cp -r /usr/lib/cmake/Catch2 "$root/.deps/lib/cmake/"
+cp /usr/lib/libCatch2WithMain.a "$root/.deps/lib/"
 
 # One rank per GPU here: the all-reduce families run at world size 1.
 work=$(mktemp -d)

@@ -59,7 +59,7 @@ TEST_CASE("dead intermediates are released and their blocks reused",
   CHECK(loadFloat(y, 123) == v);
 }
 
-TEST_CASE("split and reshape are views; results are poisoned before kernels run",
+TEST_CASE("split and reshape are views, and results are poisoned before kernels run",
           "[runtime][executor]") {
   Plan plan;
   plan.source = "split";
@@ -165,7 +165,7 @@ TEST_CASE("a slice the layout cannot express is copied, with the right values",
   CHECK(floats(out[1]) == std::vector<float>{7, 8, 9, 12, 13, 14, 15});
 }
 
-TEST_CASE("run-time shape errors name the step; a failing rank never hangs the others",
+TEST_CASE("run-time shape errors name the step, and a failing rank never hangs the others",
           "[runtime][executor]") {
   // Two dynamic dims that disagree at run time.
   Tensor a = tensor(DType::F32, {3, 4}, {1.0f}), b = tensor(DType::F32, {5, 4}, {1.0f});

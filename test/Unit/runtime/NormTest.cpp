@@ -96,7 +96,7 @@ TEST_CASE("rms_norm reads rows through a strided view (k heads inside qkv)",
         floats(runOp("rms_norm", normAttrs(1e-6f), {kCopy, w}, {out})[0]));
 }
 
-TEST_CASE("NaN stays in its row; an infinity zeroes its row and becomes NaN",
+TEST_CASE("NaN stays in its row, and an infinity zeroes its row and becomes NaN",
           "[runtime][cpu][norm]") {
   Tensor x = tensor(DType::F32, {3, 2}, {NAN, 1.0f, INFINITY, 1.0f, 3.0f, 4.0f});
   Tensor w = tensor(DType::F32, {2}, {1.0f, 1.0f});

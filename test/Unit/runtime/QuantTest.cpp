@@ -39,7 +39,7 @@ TEST_CASE("an all-zero group gets scale 1e-10 / 448 and zero codes",
   CHECK(floats(out[0]) == std::vector<float>{0.0f, 0.0f, 448.0f, 0.0f});
 }
 
-TEST_CASE("NaN poisons its group only; an infinity zeroes its group",
+TEST_CASE("NaN poisons its group only, and an infinity zeroes its group",
           "[runtime][cpu][quant]") {
   auto out = quant(tensor(DType::F32, {1, 6}, {NAN, 1.0f, INFINITY, 2.0f, 1.0f, 2.0f}), 2);
   auto scale = floats(out[1]), q = floats(out[0]);

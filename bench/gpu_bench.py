@@ -170,7 +170,7 @@ def chain_add_rms_norm(ours, t, d):
         return {"max_abs_y": (a["y"].float() - y.float()).abs().max().item(),
                 "max_abs_residual": (a["ro"].float() - s.float()).abs().max().item()}
 
-    return dict(make=make, fused=fused, unfused=unfused, eager=ref,
+    return dict(make=make, fused=fused, unfused=unfused, eager=torch_add_rms_norm,
                 bytes=4 * t * d * 2 + d * 2, check=check, args=("x", "r", "w"))
 
 
@@ -201,7 +201,10 @@ def chain_qk_norm(ours, t, gemma, hq=32, hk=8, d=128):
         return {"max_abs_q": (a["qo"].float() - qo.float()).abs().max().item(),
                 "max_abs_k": (a["ko"].float() - ko.float()).abs().max().item()}
 
-    return dict(make=make, fused=fused, unfused=unfused, eager=ref,
+    def eager(qkv, wq, wk):
+        return torch_qk_norm(qkv, wq, wk, hq, hk, d, gemma)
+
+    return dict(make=make, fused=fused, unfused=unfused, eager=eager,
                 bytes=2 * t * (hq + hk) * d * 2 + 4 * d, check=check, args=("qkv", "wq", "wk"))
 
 
@@ -235,7 +238,10 @@ def chain_gated_quant(ours, t, heads=32, d=128, group=128):
         return {"max_rel_scale": ((a["s"] - s) / s).abs().max().item(),
                 "max_abs_dequant": (ours_q - ref_q).abs().max().item()}
 
-    return dict(make=make, fused=fused, unfused=unfused, eager=ref,
+    def eager(x, z, w):
+        return torch_gated_quant(x, z, w, x.shape[0] // heads, heads, d, group)
+
+    return dict(make=make, fused=fused, unfused=unfused, eager=eager,
                 bytes=2 * t * width * 2 + t * width + t * (width // group) * 4 + d * 4,
                 check=check, args=("x", "z", "w"))
 
@@ -273,7 +279,10 @@ def chain_router(ours, t, experts, n_group, topk_group, topk=8, scale=2.5):
                 "max_abs_weight": (torch.sort(a["w"], -1).values -
                                    torch.sort(w, -1).values).abs().max().item()}
 
-    return dict(make=make, fused=fused, unfused=unfused, eager=ref,
+    def eager(logits, bias):
+        return torch_router(logits, bias, n_group, topk_group, topk, scale)
+
+    return dict(make=make, fused=fused, unfused=unfused, eager=eager,
                 bytes=t * experts * 2 + experts * 4 + t * topk * 8, check=check,
                 args=("logits", "bias"))
 

@@ -109,6 +109,30 @@ __device__ __forceinline__ bool ranksBefore(float a, int ia, float b, int ib) {
   return ia < ib;
 }
 
+/// The spec's ranking as one unsigned key, larger = ranks first: the float's
+/// bits made order-preserving (NaN above everything, -0 equal to +0), then
+/// the inverted index (equal values: lower index first). 0 is no candidate.
+__device__ __forceinline__ uint64_t rankKey(float v, int index) {
+  uint32_t u = __float_as_uint(v == 0.0f ? 0.0f : v);
+  uint32_t ordered = isnan(v) ? 0xffffffffu : (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  return (uint64_t(ordered) << 32) | uint32_t(~uint32_t(index));
+}
+__device__ __forceinline__ int keyIndex(uint64_t key) { return int(~uint32_t(key)); }
+__device__ __forceinline__ float keyValue(uint64_t key) {
+  uint32_t ordered = uint32_t(key >> 32);
+  uint32_t u = (ordered & 0x80000000u) ? (ordered & 0x7fffffffu) : ~ordered;
+  return __uint_as_float(u);
+}
+
+/// Max of a 64-bit key over the warp.
+__device__ __forceinline__ uint64_t warpMaxKey(uint64_t k) {
+  for (int o = 16; o > 0; o /= 2) {
+    uint64_t other = __shfl_xor_sync(0xffffffffu, k, o);
+    k = other > k ? other : k;
+  }
+  return k;
+}
+
 /// The best (value, index) over the warp under ranksBefore.
 __device__ __forceinline__ void warpBest(float &v, int &i) {
   for (int o = 16; o > 0; o /= 2) {

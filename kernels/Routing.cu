@@ -62,71 +62,67 @@ __global__ void routeKernel(RowView src, RowView biasedView, const float *bias, 
       if (lane + 32 * i < e)
         buf[lane + 32 * i] = b[i];
     __syncwarp();
-    float gs[kMaxGroups / 32];
+    uint64_t groupKeys[kMaxGroups / 32];
 #pragma unroll
     for (int j = 0; j < kMaxGroups / 32; ++j) {
       int g = lane + 32 * j;
-      gs[j] = 0.0f;
+      groupKeys[j] = 0;
       if (g >= p.nGroup)
         continue;
-      float v1 = 0.0f, v2 = 0.0f;
-      int i1 = -1, i2 = -1;
+      // The two largest values of the group (ranking keys, so NaN counts).
+      uint64_t k1 = 0, k2 = 0;
       for (int k = 0; k < groupSize; ++k) {
-        float v = buf[g * groupSize + k];
-        if (ranksBefore(v, k, v1, i1)) {
-          v2 = v1, i2 = i1;
-          v1 = v, i1 = k;
-        } else if (ranksBefore(v, k, v2, i2)) {
-          v2 = v, i2 = k;
-        }
+        uint64_t key = rankKey(buf[g * groupSize + k], k);
+        uint64_t lo = key > k1 ? k1 : key;
+        k1 = key > k1 ? key : k1;
+        k2 = lo > k2 ? lo : k2;
       }
-      gs[j] = groupSize == 1 ? v1 : v1 + v2;
+      float v1 = keyValue(k1), v2 = keyValue(k2);
+      groupKeys[j] = rankKey(groupSize == 1 ? v1 : v1 + v2, g);
     }
     for (int round = 0; round < p.topkGroup; ++round) {
-      float bv = 0.0f;
-      int bi = -1;
+      uint64_t best = 0;
 #pragma unroll
-      for (int j = 0; j < kMaxGroups / 32; ++j) {
-        int g = lane + 32 * j;
-        if (g < p.nGroup && !(kept >> g & 1) && ranksBefore(gs[j], g, bv, bi)) {
-          bv = gs[j];
-          bi = g;
-        }
-      }
-      warpBest(bv, bi);
-      kept |= 1ull << bi;
+      for (int j = 0; j < kMaxGroups / 32; ++j)
+        best = groupKeys[j] > best ? groupKeys[j] : best;
+      best = warpMaxKey(best);
+      int g = keyIndex(best);
+      kept |= 1ull << g;
+#pragma unroll
+      for (int j = 0; j < kMaxGroups / 32; ++j)
+        if (lane + 32 * j == g)
+          groupKeys[j] = 0;
     }
   }
-  // topk rounds of a warp argmax over the experts of kept groups.
-  unsigned taken = 0; // bit i: expert lane + 32 * i is picked
+  // Each lane's candidates as keys (0 outside kept groups), then topk rounds
+  // of a warp max; the winner's owner clears it.
+  uint64_t keys[PER];
+#pragma unroll
+  for (int i = 0; i < PER; ++i) {
+    int x = lane + 32 * i;
+    keys[i] = (x < e && (kept >> (x / groupSize) & 1)) ? rankKey(b[i], x) : 0;
+  }
   float picked = 0.0f, sum = 0.0f;
   for (int j = 0; j < p.topk; ++j) {
-    float bv = 0.0f;
-    int bi = -1;
+    uint64_t best = 0;
 #pragma unroll
-    for (int i = 0; i < PER; ++i) {
-      int x = lane + 32 * i;
-      if (x < e && !(taken >> i & 1) && (kept >> (x / groupSize) & 1) &&
-          ranksBefore(b[i], x, bv, bi)) {
-        bv = b[i];
-        bi = x;
-      }
-    }
-    warpBest(bv, bi);
-    int owner = bi % 32, slot = bi / 32;
+    for (int i = 0; i < PER; ++i)
+      best = keys[i] > best ? keys[i] : best;
+    best = warpMaxKey(best);
+    int id = keyIndex(best), owner = id % 32, slot = id / 32;
     float w = 0.0f;
 #pragma unroll
     for (int i = 0; i < PER; ++i)
       if (i == slot && lane == owner) {
         w = s[i];
-        taken |= 1u << i;
+        keys[i] = 0;
       }
     w = __shfl_sync(0xffffffffu, w, owner);
     sum += w; // in id order, as the reference sums
     if (lane == j)
       picked = w;
     if (lane == 0)
-      ids[token * p.topk + j] = bi;
+      ids[token * p.topk + j] = id;
   }
   // Weights need the final sum; lane j holds weight j (topk <= 32).
   if (lane < p.topk) {

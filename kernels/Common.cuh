@@ -8,6 +8,7 @@
 #ifndef LLM_FUSION_KERNELS_COMMON_CUH
 #define LLM_FUSION_KERNELS_COMMON_CUH
 
+#include "common/ExpNeg.h"
 #include "kernels/Kernels.h"
 
 #include <cuda_bf16.h>
@@ -42,16 +43,21 @@ template <typename T> __device__ __forceinline__ float roundTo(float v) {
   return toFloat(fromFloat<T>(v));
 }
 
-/// exp(-x) through double, rounded once to f32: the CPU reference computes it
-/// the same way, so sigmoid scores (and the experts they pick) agree bit
-/// for bit.
-__device__ __forceinline__ float expNeg(float x) { return float(exp(-double(x))); }
+/// exp(-x) from IEEE operations only (common/ExpNeg.h): the CPU reference
+/// computes the same bits, so sigmoid scores (and the experts they pick)
+/// agree bit for bit.
+__device__ __forceinline__ float expNeg(float x) { return expNegF(x); }
 __device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expNeg(x)); }
 __device__ __forceinline__ float siluf(float x) { return x / (1.0f + expNeg(x)); }
 
-/// Element offset of row r.
+/// Element offset of row r. Row counts fit in 32 bits (launchers check),
+/// so the division is 32-bit: a 64-bit one costs ~70 instructions a row.
 __device__ __forceinline__ int64_t rowOffset(const RowView &v, int64_t r) {
-  return (r / v.rowsPerGroup) * v.groupStride + (r % v.rowsPerGroup) * v.rowLength;
+  if (v.rowsPerGroup == 1)
+    return r * v.groupStride;
+  uint32_t rr = uint32_t(r), h = uint32_t(v.rowsPerGroup);
+  uint32_t g = rr / h;
+  return int64_t(g) * v.groupStride + int64_t(rr - g * h) * v.rowLength;
 }
 
 template <typename T> __device__ __forceinline__ T *rowPtr(const RowView &v, int64_t r) {
@@ -64,6 +70,12 @@ __device__ __forceinline__ void loadVec(const T *p, float (&out)[N]) {
   if constexpr (N * sizeof(T) == 16) {
     uint4 raw = *reinterpret_cast<const uint4 *>(p);
     const T *e = reinterpret_cast<const T *>(&raw);
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+      out[i] = toFloat(e[i]);
+  } else if constexpr (N * sizeof(T) == 32) {
+    uint4 raw[2] = {reinterpret_cast<const uint4 *>(p)[0], reinterpret_cast<const uint4 *>(p)[1]};
+    const T *e = reinterpret_cast<const T *>(raw);
 #pragma unroll
     for (int i = 0; i < N; ++i)
       out[i] = toFloat(e[i]);

@@ -103,10 +103,11 @@ __global__ void normKernel(NormArgs a) {
     int64_t e = (int64_t(lane) + int64_t(i) * teamSize) * N;
     if (e >= d)
       continue;
-    float out[N];
+    float out[N], wv[N];
+    loadVec<W, N>(static_cast<const W *>(p.weight) + e, wv);
 #pragma unroll
     for (int j = 0; j < N; ++j) {
-      out[j] = (v[i][j] * scale) * weightAt<W>(p, e + j);
+      out[j] = (v[i][j] * scale) * (wv[j] + p.weightBias);
       if constexpr (MODE == NormMode::GatedBefore)
         out[j] *= g[i][j];
     }
@@ -208,10 +209,17 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
   return cudaGetLastError();
 }
 
+bool weightVectorizable(const NormParams &p, int64_t d, size_t elemSize) {
+  return !p.weight || (reinterpret_cast<uintptr_t>(p.weight) % 16 == 0 &&
+                       (d * elemSize) % 16 == 0);
+}
+
 template <NormMode MODE, typename T, typename W>
 cudaError_t launchTyped(const NormArgs &a, cudaStream_t s) {
   constexpr int kVec = 16 / sizeof(T);
-  bool vec = vectorizable(a.x, sizeof(T)) && vectorizable(a.y, sizeof(T)) &&
+  bool vec = weightVectorizable(a.p, a.x.rowLength, sizeof(W)) &&
+             weightVectorizable(a.p2, a.x.rowLength, sizeof(W)) &&
+             vectorizable(a.x, sizeof(T)) && vectorizable(a.y, sizeof(T)) &&
              vectorizable(a.aux, sizeof(T)) && vectorizable(a.auxOut, sizeof(T)) &&
              vectorizable(a.x2, sizeof(T)) && vectorizable(a.y2, sizeof(T));
   int64_t d = a.x.rowLength;
@@ -222,6 +230,8 @@ cudaError_t launchTyped(const NormArgs &a, cudaStream_t s) {
 
 template <NormMode MODE>
 cudaError_t launchNorm(const NormArgs &a, cudaStream_t s) {
+  if (a.totalRows >= (int64_t(1) << 31))
+    return invalid("norm: at most 2^31 - 1 rows per launch");
   if (a.x2.rows > 0 && (a.x2.rowLength != a.x.rowLength || a.x2.type != a.x.type ||
                         a.p2.weightType != a.p.weightType))
     return invalid("qkRmsNorm: q and k need one head dim and element types");

@@ -68,8 +68,97 @@ __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uin
     q[i] = toFp8(toFloat(x[i]) / s);
 }
 
+/// NaN-propagating max over `width` lanes (fmaxf alone would drop NaN).
+__device__ __forceinline__ float teamMaxNaN(float v, int width) {
+  for (int o = width / 2; o > 0; o /= 2) {
+    float other = __shfl_xor_sync(0xffffffffu, v, o, width);
+    v = (isnan(v) || isnan(other)) ? __int_as_float(0x7fc00000) : fmaxf(v, other);
+  }
+  return v;
+}
+
+/// The fast path: q [N, H*D] is the same memory as [N*H, D] and a group
+/// never straddles two heads, so a team of TEAM = D / VEC lanes owns one
+/// head row: 16-byte loads of x and z, the norm in registers, rounding to
+/// x's type, then groups of G = group / VEC lanes reduce amax by shuffles and
+/// write their codes (VEC bytes a lane) and scale. No shared memory.
+template <typename T, typename W, int VEC, int TEAM>
+__global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, bool beforeGate,
+                                     int groupLanes, int64_t groupSize, uint8_t *q,
+                                     float *scale) {
+  int lane = threadIdx.x % TEAM;
+  int64_t row = int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM;
+  bool active = row < x.rows;
+  int64_t d = x.rowLength, e = int64_t(lane) * VEC;
+  float v[VEC], g[VEC], y[VEC];
+  float ss = 0.0f;
+  if (active) {
+    loadVec<T, VEC>(rowPtr<T>(x, row) + e, v);
+    float zv[VEC];
+    loadVec<T, VEC>(rowPtr<T>(z, row) + e, zv);
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) {
+      g[j] = siluf(zv[j]);
+      if (!beforeGate)
+        v[j] *= g[j];
+      ss += v[j] * v[j];
+    }
+  }
+  ss = teamSum(ss, TEAM);
+  float r = 1.0f / sqrtf(ss / float(d) + p.epsilon);
+  float wv[VEC];
+  loadVec<W, VEC>(static_cast<const W *>(p.weight) + e, wv);
+  float amax = 0.0f;
+#pragma unroll
+  for (int j = 0; j < VEC; ++j) {
+    float out = (v[j] * r) * (wv[j] + p.weightBias);
+    if (beforeGate)
+      out *= g[j];
+    y[j] = roundTo<T>(out);
+    float a = fabsf(y[j]);
+    amax = (isnan(a) || isnan(amax)) ? __int_as_float(0x7fc00000) : fmaxf(amax, a);
+  }
+  amax = teamMaxNaN(amax, groupLanes);
+  if (!active)
+    return;
+  float s = isnan(amax) ? amax : fmaxf(amax, 1e-10f) / 448.0f;
+  uint8_t codes[VEC];
+#pragma unroll
+  for (int j = 0; j < VEC; ++j)
+    codes[j] = toFp8(y[j] / s);
+  uint8_t *qr = q + row * d + e;
+  if constexpr (VEC == 8)
+    *reinterpret_cast<uint2 *>(qr) = *reinterpret_cast<const uint2 *>(codes);
+  else if constexpr (VEC == 4)
+    *reinterpret_cast<uint32_t *>(qr) = *reinterpret_cast<const uint32_t *>(codes);
+  else
+    for (int j = 0; j < VEC; ++j)
+      qr[j] = codes[j];
+  if (lane % groupLanes == 0)
+    scale[row * (d / groupSize) + e / groupSize] = s;
+}
+
+/// Team size for the fast path, or 0 when it does not apply.
+int gatedQuantTeam(const RowView &x, const RowView &z, const NormParams &p, size_t elemSize,
+                   size_t weightSize, int vec, int64_t groupSize, int &groupLanes) {
+  int64_t d = x.rowLength;
+  auto aligned = [&](const RowView &v) {
+    return reinterpret_cast<uintptr_t>(v.data) % 16 == 0 && (d * elemSize) % 16 == 0 &&
+           (v.groupStride * elemSize) % 16 == 0;
+  };
+  if (d % vec != 0 || groupSize % vec != 0 || !aligned(x) || !aligned(z) ||
+      reinterpret_cast<uintptr_t>(p.weight) % 16 != 0 || (d * weightSize) % 16 != 0)
+    return 0;
+  int64_t team = d / vec, lanes = groupSize / vec;
+  bool pow2 = (team & (team - 1)) == 0 && (lanes & (lanes - 1)) == 0;
+  if (!pow2 || team > 32 || team < 1)
+    return 0;
+  groupLanes = int(lanes);
+  return int(team);
+}
+
 /// One token per block: normalize its heads (a warp per head) into shared
-/// memory, then quantize its groups (a warp per group).
+/// memory, then quantize its groups (a warp per group). The general path.
 template <typename T, typename W>
 __global__ void gatedQuantKernel(RowView x, RowView z, NormParams p, bool beforeGate,
                                  int64_t heads, int64_t groupSize, uint8_t *q, float *scale) {
@@ -147,9 +236,7 @@ cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBe
   if (groupSize < 1 || d % groupSize != 0)
     return invalid("rmsNormGatedQuantFp8: group_size must divide the head dim");
   size_t smem = size_t(heads * d) * sizeof(float);
-  if (smem > 200 * 1024)
-    return invalid("rmsNormGatedQuantFp8: a token's H*D values must fit in 200 KiB of "
-                   "shared memory (H*D <= 51200)");
+  bool smemOk = smem <= 200 * 1024;
   int64_t tokens = x.rows / heads;
   if (tokens == 0)
     return cudaSuccess;
@@ -157,6 +244,25 @@ cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBe
   ElemType t = x.type, w = p.weightType;
 #define LLMF_GQ(TT, TE, WT, WE)                                                          \
   if (t == TE && w == WE) {                                                              \
+    constexpr int kVec = 16 / sizeof(TT);                                                \
+    int lanes = 0;                                                                       \
+    int team = gatedQuantTeam(x, z, p, sizeof(TT), sizeof(WT), kVec, groupSize, lanes);  \
+    if (team > 0) {                                                                      \
+      dim3 grid((x.rows * team + 255) / 256);                                            \
+      switch (team) {                                                                    \
+      case 1: gatedQuantTeamKernel<TT, WT, kVec, 1><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
+      case 2: gatedQuantTeamKernel<TT, WT, kVec, 2><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
+      case 4: gatedQuantTeamKernel<TT, WT, kVec, 4><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
+      case 8: gatedQuantTeamKernel<TT, WT, kVec, 8><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
+      case 16: gatedQuantTeamKernel<TT, WT, kVec, 16><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
+      default: gatedQuantTeamKernel<TT, WT, kVec, 32><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
+      }                                                                                  \
+      return cudaGetLastError();                                                         \
+    }                                                                                    \
+    if (!smemOk)                                                                         \
+      return invalid("rmsNormGatedQuantFp8: off the fast path (head dim D = 2^k * 16 B "  \
+                     "vectors, up to 32 of them, group a power-of-two multiple of a "     \
+                     "vector), a token's H*D values must fit in 200 KiB of shared memory"); \
     auto k = gatedQuantKernel<TT, WT>;                                                   \
     if (smem > 48 * 1024)                                                                \
       cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));   \

@@ -20,14 +20,21 @@ public:
     group_.slots_[rank_] = &in;
     if (!group_.barrier())
       fail("all_reduce: another rank failed");
-    // Shapes must agree across ranks, or the sum is meaningless.
-    for (int r = 0; r < worldSize(); ++r)
+    // Shapes must agree across ranks, or the sum is meaningless. Every rank
+    // reaches the same verdict, and none leaves (freeing its input, which
+    // the others read through slots_) before all have looked.
+    std::string mismatch;
+    for (int r = 0; r < worldSize() && mismatch.empty(); ++r)
       if (group_.slots_[r]->shape() != in.shape() ||
-          group_.slots_[r]->dtype() != in.dtype()) {
-        group_.abortAll();
-        fail("all_reduce: rank ", r, " has ", group_.slots_[r]->describe(),
-             " but rank ", rank_, " has ", in.describe());
-      }
+          group_.slots_[r]->dtype() != in.dtype())
+        mismatch = "all_reduce: rank " + std::to_string(r) + " has " +
+                   group_.slots_[r]->describe() + " but rank " + std::to_string(rank_) +
+                   " has " + in.describe();
+    if (!mismatch.empty()) {
+      if (!group_.barrier())
+        fail("all_reduce: another rank failed");
+      throw Error(mismatch);
+    }
     int64_t n = in.numel();
     bool integer = !isFloat(in.dtype());
     for (int64_t i = 0; i < n; ++i) {

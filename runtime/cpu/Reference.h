@@ -12,14 +12,16 @@
 #ifndef LLM_FUSION_RUNTIME_CPU_REFERENCE_H
 #define LLM_FUSION_RUNTIME_CPU_REFERENCE_H
 
+#include "common/ExpNeg.h"
+
 #include <cmath>
 #include <cstdint>
 
 namespace llmf::cpu {
 
-/// exp(-x) correctly rounded to f32 (through double), so that the CUDA
-/// kernels, which compute it the same way, make the same routing decisions.
-inline float expNeg(float x) { return static_cast<float>(std::exp(-static_cast<double>(x))); }
+/// exp(-x) from IEEE operations only (common/ExpNeg.h): the CUDA kernels
+/// compute the same bits, so they make the same routing decisions.
+inline float expNeg(float x) { return expNegF(x); }
 inline float sigmoid(float x) { return 1.0f / (1.0f + expNeg(x)); }
 /// PyTorch's form; silu(-inf) is NaN as in PyTorch.
 inline float silu(float x) { return x / (1.0f + expNeg(x)); }

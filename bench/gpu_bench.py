@@ -315,6 +315,7 @@ def main():
     ap.add_argument("--replays", type=int, default=20)
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--quick", action="store_true", help="fewer shapes")
+    ap.add_argument("--only", default="", help="chains whose name contains this")
     args = ap.parse_args()
     ours = Ours(load_lib(args.lib))
     props = torch.cuda.get_device_properties(0)
@@ -346,6 +347,7 @@ def main():
             cases.append((f"moe_router {model}", t,
                           lambda t=t, e=e, g=g, tg=tg: chain_router(ours, t, e, g, tg)))
 
+    cases = [c for c in cases if args.only in c[0]]
     compiled = {}
     rows = []
     started = time.time()

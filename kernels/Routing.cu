@@ -37,20 +37,24 @@ __global__ void routeKernel(RowView src, RowView biasedView, const float *bias, 
   int groupSize = e / int(p.nGroup);
   float s[PER], b[PER];
   const T *row = rowPtr<T>(src, token);
-  const float *brow = FUSED ? nullptr : rowPtr<float>(biasedView, token);
+  const float *brow = FUSED ? bias : rowPtr<float>(biasedView, token);
+  // Issue every load before the first use: one memory latency, not PER.
+  T raw[PER];
+  float rawBias[PER];
 #pragma unroll
   for (int i = 0; i < PER; ++i) {
-    int x = lane + 32 * i;
-    s[i] = 0.0f;
-    b[i] = 0.0f;
-    if (x < e) {
-      if constexpr (FUSED) {
-        s[i] = sigmoidf(toFloat(row[x]));
-        b[i] = s[i] + bias[x];
-      } else {
-        s[i] = toFloat(row[x]);
-        b[i] = brow[x];
-      }
+    int x = min(lane + 32 * i, e - 1); // clamped: in bounds, value unused past e
+    raw[i] = row[x];
+    rawBias[i] = brow[x];
+  }
+#pragma unroll
+  for (int i = 0; i < PER; ++i) {
+    if constexpr (FUSED) {
+      s[i] = sigmoidf(toFloat(raw[i]));
+      b[i] = s[i] + rawBias[i];
+    } else {
+      s[i] = toFloat(raw[i]);
+      b[i] = rawBias[i];
     }
   }
   // Kept groups: all of them, or the topk_group best by top-2 sum.

@@ -13,6 +13,8 @@
 // RUN: not fusion-run %S/Inputs/valid.json --frobnicate 2>&1 | FileCheck %s --check-prefix=OPTION
 // RUN: not fusion-run %S/Inputs/valid.json --dim many 2>&1 | FileCheck %s --check-prefix=NUMBER
 // RUN: not fusion-run %s 2>&1 | FileCheck %s --check-prefix=MLIR
+// RUN: not fusion-run %S/Inputs/valid.json --device tpu 2>&1 | FileCheck %s --check-prefix=DEVICE
+// RUN: not fusion-run %S/Inputs/valid.json --compare %S/Inputs/valid.json --compare-device tpu 2>&1 | FileCheck %s --check-prefix=DEVICE
 
 // VALID: function 'f': world size 1, dim 3
 // VALID: out 0  bf16 [3, 8]
@@ -27,6 +29,7 @@
 // WORLD: error: '{{.*}}valid.json' is a program for world size 1 (llm.world_size), not 2
 // OPTION: error: unknown option '--frobnicate'
 // NUMBER: error: option --dim expects an integer, got 'many'
+// DEVICE: fusion-run: error: unknown device 'tpu' (cpu or cuda)
 // MLIR: plan-errors.mlir:[[@LINE+2]]:8: error: the runtime cannot run 'func.call'
 func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = func.call @g(%x) : (tensor<4xf32>) -> tensor<4xf32>

@@ -23,6 +23,19 @@ struct NormArgs {
   int64_t totalRows;
 };
 
+/// Row `row` of the launch: a row of x, or (past x.rows) of the second
+/// tensor, with its output and norm parameters.
+struct SelectedRow {
+  RowView x, y;
+  NormParams p;
+  int64_t r;
+};
+__device__ __forceinline__ SelectedRow selectRow(const NormArgs &a, int64_t row) {
+  if (row >= a.x.rows)
+    return SelectedRow{a.x2, a.y2, a.p2, row - a.x.rows};
+  return SelectedRow{a.x, a.y, a.p, row};
+}
+
 template <typename W>
 __device__ __forceinline__ float weightAt(const NormParams &p, int64_t i) {
   return toFloat(static_cast<const W *>(p.weight)[i]) + p.weightBias;
@@ -50,15 +63,10 @@ __global__ void normKernel(NormArgs a) {
     if (!active)
       return;
   }
-  RowView x = a.x, y = a.y;
-  NormParams p = a.p;
-  int64_t r = row;
-  if (row >= a.x.rows) {
-    x = a.x2;
-    y = a.y2;
-    p = a.p2;
-    r = row - a.x.rows;
-  }
+  const SelectedRow sel = selectRow(a, row);
+  const RowView &x = sel.x, &y = sel.y;
+  const NormParams &p = sel.p;
+  const int64_t r = sel.r;
   int64_t d = x.rowLength;
   float v[ITEMS][N], g[ITEMS][N];
   float ss = 0.0f;
@@ -120,15 +128,10 @@ __global__ void normKernel(NormArgs a) {
 template <NormMode MODE, typename T, typename W>
 __global__ void normKernelLong(NormArgs a) {
   int64_t row = blockIdx.x;
-  RowView x = a.x, y = a.y;
-  NormParams p = a.p;
-  int64_t r = row;
-  if (row >= a.x.rows) {
-    x = a.x2;
-    y = a.y2;
-    p = a.p2;
-    r = row - a.x.rows;
-  }
+  const SelectedRow sel = selectRow(a, row);
+  const RowView &x = sel.x, &y = sel.y;
+  const NormParams &p = sel.p;
+  const int64_t r = sel.r;
   int64_t d = x.rowLength;
   const T *xr = rowPtr<T>(x, r);
   auto value = [&](int64_t e) {
@@ -235,20 +238,12 @@ cudaError_t launchNorm(const NormArgs &a, cudaStream_t s) {
   if (a.x2.rows > 0 && (a.x2.rowLength != a.x.rowLength || a.x2.type != a.x.type ||
                         a.p2.weightType != a.p.weightType))
     return invalid("qkRmsNorm: q and k need one head dim and element types");
-  ElemType t = a.x.type, w = a.p.weightType;
-#define LLMF_NORM_CASE(TT, TE, WT, WE)                                                    \
-  if (t == TE && w == WE)                                                                 \
-    return launchTyped<MODE, TT, WT>(a, s);
-#define LLMF_NORM_W(TT, TE)                                                               \
-  LLMF_NORM_CASE(TT, TE, float, ElemType::F32)                                            \
-  LLMF_NORM_CASE(TT, TE, __half, ElemType::F16)                                           \
-  LLMF_NORM_CASE(TT, TE, __nv_bfloat16, ElemType::BF16)
-  LLMF_NORM_W(float, ElemType::F32)
-  LLMF_NORM_W(__half, ElemType::F16)
-  LLMF_NORM_W(__nv_bfloat16, ElemType::BF16)
-#undef LLMF_NORM_W
-#undef LLMF_NORM_CASE
-  return invalid("norm: x must be f32, f16 or bf16 and w f32, f16 or bf16");
+  const char *types = "norm: x must be f32, f16 or bf16 and w f32, f16 or bf16";
+  return withFloatType(a.x.type, types, [&](auto t) {
+    return withFloatType(a.p.weightType, types, [&](auto w) {
+      return launchTyped<MODE, typename decltype(t)::type, typename decltype(w)::type>(a, s);
+    });
+  });
 }
 
 NormArgs makeArgs(RowView x, NormParams p, RowView y) {

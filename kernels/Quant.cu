@@ -14,26 +14,32 @@
 namespace llmf::kernels {
 namespace {
 
-/// Quantizes `g` f32 values at `vals` (stride 1) into q, lane-parallel; the
-/// scale goes to *scale. Every lane of the warp calls it.
-__device__ __forceinline__ void quantGroupWarp(const float *vals, int64_t g, uint8_t *q,
+/// The spec's group scale: max(amax, 1e-10) / 448, NaN if the group has one.
+__device__ __forceinline__ float groupScale(float amax, bool nan) {
+  return nan ? __int_as_float(0x7fc00000) : fmaxf(amax, 1e-10f) / 448.0f;
+}
+
+/// Quantizes `g` values at `vals` (any float type, stride 1) into q,
+/// lane-parallel; the scale goes to *scale. Every lane of the warp calls it.
+template <typename S>
+__device__ __forceinline__ void quantGroupWarp(const S *vals, int64_t g, uint8_t *q,
                                                float *scale, int lane) {
   float amax = 0.0f;
   bool nan = false;
   for (int64_t e = lane; e < g; e += 32) {
-    float a = fabsf(vals[e]);
+    float a = fabsf(toFloat(vals[e]));
     nan |= isnan(a);
     amax = fmaxf(amax, a);
   }
   amax = teamMax(amax, 32);
-  nan = __any_sync(0xffffffffu, nan);
-  float s = nan ? __int_as_float(0x7fc00000) : fmaxf(amax, 1e-10f) / 448.0f;
+  float s = groupScale(amax, __any_sync(0xffffffffu, nan));
   if (lane == 0)
     *scale = s;
   for (int64_t e = lane; e < g; e += 32)
-    q[e] = toFp8(vals[e] / s);
+    q[e] = toFp8(toFloat(vals[e]) / s);
 }
 
+/// A warp per (row, group).
 template <typename T>
 __global__ void quantKernel(RowView x, int64_t groupSize, int64_t groups, uint8_t *q,
                             float *scale) {
@@ -42,22 +48,8 @@ __global__ void quantKernel(RowView x, int64_t groupSize, int64_t groups, uint8_
   if (id >= x.rows * groups)
     return;
   int64_t row = id / groups, grp = id % groups;
-  const T *xs = rowPtr<T>(x, row) + grp * groupSize;
-  float amax = 0.0f;
-  bool nan = false;
-  for (int64_t e = lane; e < groupSize; e += 32) {
-    float a = fabsf(toFloat(xs[e]));
-    nan |= isnan(a);
-    amax = fmaxf(amax, a);
-  }
-  amax = teamMax(amax, 32);
-  nan = __any_sync(0xffffffffu, nan);
-  float s = nan ? __int_as_float(0x7fc00000) : fmaxf(amax, 1e-10f) / 448.0f;
-  if (lane == 0)
-    scale[id] = s;
-  uint8_t *qs = q + row * x.rowLength + grp * groupSize;
-  for (int64_t e = lane; e < groupSize; e += 32)
-    qs[e] = toFp8(toFloat(xs[e]) / s);
+  quantGroupWarp(rowPtr<T>(x, row) + grp * groupSize, groupSize,
+                 q + row * x.rowLength + grp * groupSize, scale + id, lane);
 }
 
 template <typename T>
@@ -121,7 +113,7 @@ __global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, bool be
   amax = teamMaxNaN(amax, groupLanes);
   if (!active)
     return;
-  float s = isnan(amax) ? amax : fmaxf(amax, 1e-10f) / 448.0f;
+  float s = groupScale(amax, isnan(amax));
   uint8_t codes[VEC];
 #pragma unroll
   for (int j = 0; j < VEC; ++j)
@@ -194,6 +186,44 @@ __global__ void gatedQuantKernel(RowView x, RowView z, NormParams p, bool before
                    scale + n * groups + g, lane);
 }
 
+/// Launches the gated norm + quant for x of type T and w of type W: the
+/// register-resident team path where it applies, else the shared-memory one.
+template <typename T, typename W>
+cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate,
+                             int64_t heads, int64_t groupSize, uint8_t *q, float *scale,
+                             cudaStream_t stream) {
+  constexpr int kVec = 16 / sizeof(T);
+  int lanes = 0;
+  int team = gatedQuantTeam(x, z, p, sizeof(T), sizeof(W), kVec, groupSize, lanes);
+  if (team > 0) {
+    dim3 grid((x.rows * team + 255) / 256);
+    auto launch = [&](auto kernel) {
+      kernel<<<grid, 256, 0, stream>>>(x, z, p, beforeGate, lanes, groupSize, q, scale);
+    };
+    switch (team) {
+    case 1: launch(gatedQuantTeamKernel<T, W, kVec, 1>); break;
+    case 2: launch(gatedQuantTeamKernel<T, W, kVec, 2>); break;
+    case 4: launch(gatedQuantTeamKernel<T, W, kVec, 4>); break;
+    case 8: launch(gatedQuantTeamKernel<T, W, kVec, 8>); break;
+    case 16: launch(gatedQuantTeamKernel<T, W, kVec, 16>); break;
+    default: launch(gatedQuantTeamKernel<T, W, kVec, 32>); break;
+    }
+    return cudaGetLastError();
+  }
+  int64_t d = x.rowLength, tokens = x.rows / heads;
+  size_t smem = size_t(heads * d) * sizeof(float);
+  if (smem > 200 * 1024)
+    return invalid("rmsNormGatedQuantFp8: off the fast path (head dim D = 2^k * 16 B "
+                   "vectors, up to 32 of them, group a power-of-two multiple of a "
+                   "vector), a token's H*D values must fit in 200 KiB of shared memory");
+  int threads = int(std::min<int64_t>(512, std::max<int64_t>(64, heads * 32)));
+  auto kernel = gatedQuantKernel<T, W>;
+  if (smem > 48 * 1024)
+    cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  kernel<<<tokens, threads, smem, stream>>>(x, z, p, beforeGate, heads, groupSize, q, scale);
+  return cudaGetLastError();
+}
+
 } // namespace
 
 cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
@@ -204,13 +234,11 @@ cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
   if (total == 0)
     return cudaSuccess;
   dim3 block(256), grid((total + 7) / 8);
-  switch (x.type) {
-  case ElemType::F32: quantKernel<float><<<grid, block, 0, stream>>>(x, groupSize, groups, q, scale); break;
-  case ElemType::F16: quantKernel<__half><<<grid, block, 0, stream>>>(x, groupSize, groups, q, scale); break;
-  case ElemType::BF16: quantKernel<__nv_bfloat16><<<grid, block, 0, stream>>>(x, groupSize, groups, q, scale); break;
-  default: return invalid("quantFp8: x must be f32, f16 or bf16");
-  }
-  return cudaGetLastError();
+  return withFloatType(x.type, "quantFp8: x must be f32, f16 or bf16", [&](auto t) {
+    quantKernel<typename decltype(t)::type><<<grid, block, 0, stream>>>(x, groupSize, groups,
+                                                                         q, scale);
+    return cudaGetLastError();
+  });
 }
 
 cudaError_t quantFp8Static(const void *x, ElemType type, int64_t n, const float *scale,
@@ -218,68 +246,29 @@ cudaError_t quantFp8Static(const void *x, ElemType type, int64_t n, const float 
   if (n == 0)
     return cudaSuccess;
   dim3 block(256), grid(std::min<int64_t>((n + 255) / 256, 132 * 16));
-  switch (type) {
-  case ElemType::F32: quantStaticKernel<float><<<grid, block, 0, stream>>>(static_cast<const float *>(x), n, scale, q); break;
-  case ElemType::F16: quantStaticKernel<__half><<<grid, block, 0, stream>>>(static_cast<const __half *>(x), n, scale, q); break;
-  case ElemType::BF16: quantStaticKernel<__nv_bfloat16><<<grid, block, 0, stream>>>(static_cast<const __nv_bfloat16 *>(x), n, scale, q); break;
-  default: return invalid("quantFp8Static: x must be f32, f16 or bf16");
-  }
-  return cudaGetLastError();
+  return withFloatType(type, "quantFp8Static: x must be f32, f16 or bf16", [&](auto t) {
+    using T = typename decltype(t)::type;
+    quantStaticKernel<T><<<grid, block, 0, stream>>>(static_cast<const T *>(x), n, scale, q);
+    return cudaGetLastError();
+  });
 }
 
 cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBeforeGate,
                                  int64_t heads, int64_t groupSize, uint8_t *q, float *scale,
                                  cudaStream_t stream) {
-  int64_t d = x.rowLength;
   if (heads < 1 || x.rows % heads != 0)
     return invalid("rmsNormGatedQuantFp8: rows must be a multiple of the head count");
-  if (groupSize < 1 || d % groupSize != 0)
+  if (groupSize < 1 || x.rowLength % groupSize != 0)
     return invalid("rmsNormGatedQuantFp8: group_size must divide the head dim");
-  size_t smem = size_t(heads * d) * sizeof(float);
-  bool smemOk = smem <= 200 * 1024;
-  int64_t tokens = x.rows / heads;
-  if (tokens == 0)
+  if (x.rows == 0)
     return cudaSuccess;
-  int threads = int(std::min<int64_t>(512, std::max<int64_t>(64, heads * 32)));
-  ElemType t = x.type, w = p.weightType;
-#define LLMF_GQ(TT, TE, WT, WE)                                                          \
-  if (t == TE && w == WE) {                                                              \
-    constexpr int kVec = 16 / sizeof(TT);                                                \
-    int lanes = 0;                                                                       \
-    int team = gatedQuantTeam(x, z, p, sizeof(TT), sizeof(WT), kVec, groupSize, lanes);  \
-    if (team > 0) {                                                                      \
-      dim3 grid((x.rows * team + 255) / 256);                                            \
-      switch (team) {                                                                    \
-      case 1: gatedQuantTeamKernel<TT, WT, kVec, 1><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
-      case 2: gatedQuantTeamKernel<TT, WT, kVec, 2><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
-      case 4: gatedQuantTeamKernel<TT, WT, kVec, 4><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
-      case 8: gatedQuantTeamKernel<TT, WT, kVec, 8><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
-      case 16: gatedQuantTeamKernel<TT, WT, kVec, 16><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
-      default: gatedQuantTeamKernel<TT, WT, kVec, 32><<<grid, 256, 0, stream>>>(x, z, p, normBeforeGate, lanes, groupSize, q, scale); break; \
-      }                                                                                  \
-      return cudaGetLastError();                                                         \
-    }                                                                                    \
-    if (!smemOk)                                                                         \
-      return invalid("rmsNormGatedQuantFp8: off the fast path (head dim D = 2^k * 16 B "  \
-                     "vectors, up to 32 of them, group a power-of-two multiple of a "     \
-                     "vector), a token's H*D values must fit in 200 KiB of shared memory"); \
-    auto k = gatedQuantKernel<TT, WT>;                                                   \
-    if (smem > 48 * 1024)                                                                \
-      cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));   \
-    k<<<tokens, threads, smem, stream>>>(x, z, p, normBeforeGate, heads, groupSize, q,   \
-                                          scale);                                        \
-    return cudaGetLastError();                                                           \
-  }
-#define LLMF_GQ_W(TT, TE)                                                                \
-  LLMF_GQ(TT, TE, float, ElemType::F32)                                                  \
-  LLMF_GQ(TT, TE, __half, ElemType::F16)                                                 \
-  LLMF_GQ(TT, TE, __nv_bfloat16, ElemType::BF16)
-  LLMF_GQ_W(float, ElemType::F32)
-  LLMF_GQ_W(__half, ElemType::F16)
-  LLMF_GQ_W(__nv_bfloat16, ElemType::BF16)
-#undef LLMF_GQ_W
-#undef LLMF_GQ
-  return invalid("rmsNormGatedQuantFp8: x must be f32, f16 or bf16 and w f32, f16 or bf16");
+  const char *types = "rmsNormGatedQuantFp8: x must be f32, f16 or bf16 and w f32, f16 or bf16";
+  return withFloatType(x.type, types, [&](auto t) {
+    return withFloatType(p.weightType, types, [&](auto w) {
+      return launchGatedQuant<typename decltype(t)::type, typename decltype(w)::type>(
+          x, z, p, normBeforeGate, heads, groupSize, q, scale, stream);
+    });
+  });
 }
 
 } // namespace llmf::kernels

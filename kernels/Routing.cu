@@ -252,12 +252,10 @@ cudaError_t groupedTopk(RowView scores, RowView biased, RoutingParams p, float *
 
 cudaError_t moeRouter(RowView logits, const float *bias, RoutingParams p, float *weights,
                       int32_t *ids, cudaStream_t stream) {
-  switch (logits.type) {
-  case ElemType::F32: return launchRoute<float, true>(logits, {}, bias, p, weights, ids, stream);
-  case ElemType::F16: return launchRoute<__half, true>(logits, {}, bias, p, weights, ids, stream);
-  case ElemType::BF16: return launchRoute<__nv_bfloat16, true>(logits, {}, bias, p, weights, ids, stream);
-  default: return invalid("moeRouter: logits must be f32, f16 or bf16");
-  }
+  return withFloatType(logits.type, "moeRouter: logits must be f32, f16 or bf16", [&](auto t) {
+    return launchRoute<typename decltype(t)::type, true>(logits, {}, bias, p, weights, ids,
+                                                         stream);
+  });
 }
 
 cudaError_t topk(RowView x, int64_t k, void *values, int32_t *indices, cudaStream_t stream) {
@@ -268,21 +266,14 @@ cudaError_t topk(RowView x, int64_t k, void *values, int32_t *indices, cudaStrea
     return invalid("topk: rows longer than 51200 elements are not supported");
   if (x.rows == 0)
     return cudaSuccess;
-#define LLMF_TOPK(TT)                                                                      \
-  {                                                                                        \
-    auto kern = topkKernel<TT>;                                                            \
-    if (smem > 48 * 1024)                                                                  \
-      cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));  \
-    kern<<<x.rows, 256, smem, stream>>>(x, k, static_cast<TT *>(values), indices);        \
-    return cudaGetLastError();                                                             \
-  }
-  switch (x.type) {
-  case ElemType::F32: LLMF_TOPK(float)
-  case ElemType::F16: LLMF_TOPK(__half)
-  case ElemType::BF16: LLMF_TOPK(__nv_bfloat16)
-  default: return invalid("topk: x must be f32, f16 or bf16");
-  }
-#undef LLMF_TOPK
+  return withFloatType(x.type, "topk: x must be f32, f16 or bf16", [&](auto t) {
+    using T = typename decltype(t)::type;
+    auto kernel = topkKernel<T>;
+    if (smem > 48 * 1024)
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+    kernel<<<x.rows, 256, smem, stream>>>(x, k, static_cast<T *>(values), indices);
+    return cudaGetLastError();
+  });
 }
 
 cudaError_t gather(RowView x, RowView indices, void *y, int *badIndex, cudaStream_t stream) {

@@ -22,6 +22,9 @@ Executor::Executor(const Plan &plan, const PlanFunction &fn,
          " but runs on ", comm.worldSize(), " ranks");
   for (size_t s = 0; s < fn.steps.size(); ++s) {
     const PlanStep &step = fn.steps[s];
+    schemas_.push_back(findOpSchema(step.op));
+    if (!schemas_.back())
+      fail(where(s), ": unknown op (was the plan validated?)");
     KernelFn k = nullptr;
     if (step.op != "reshape" && step.op != "split") {
       k = backend.kernels->find(step.op, backend.device);
@@ -48,7 +51,7 @@ Executor::Executor(const Plan &plan, const PlanFunction &fn,
     auto host = allocateHostBuffer(b.constantRaw.size());
     std::memcpy(host->data, b.constantRaw.data(), b.constantRaw.size());
     Tensor t(b.type.dtype, b.type.shape, host);
-    constants_[b.id] = backend.device == Device::CPU ? t : backend.upload(t, pool_);
+    constants_[b.id] = backend.upload(t, pool_);
   }
 }
 
@@ -115,7 +118,7 @@ std::vector<Tensor> Executor::runSteps(const std::vector<Tensor> &inputs) {
       declared.push_back(fn_.buffers[id].type);
     std::vector<TensorType> outTypes;
     try {
-      outTypes = findOpSchema(step.op)->infer(inTypes, step.attrs, declared);
+      outTypes = schemas_[s]->infer(inTypes, step.attrs, declared);
     } catch (const Error &e) {
       fail(where(s), ": ", e.what());
     }

@@ -21,6 +21,8 @@
 
 namespace llmf {
 
+struct OpSchema;
+
 /// What the executor needs from a device: its kernels, memory, a way to put
 /// host data (constants) on it, and an optional byte pattern to poison
 /// fresh results with (tests use it to catch unwritten elements).
@@ -28,7 +30,8 @@ struct Backend {
   Device device = Device::CPU;
   const KernelRegistry *kernels = nullptr;
   DeviceAllocator allocator;
-  /// Copies a contiguous host tensor into a device tensor of the same type.
+  /// Copies a contiguous host tensor into a device tensor of the same type
+  /// (the CPU returns it as is).
   std::function<Tensor(const Tensor &host, MemoryPool &pool)> upload;
   /// A host tensor with the same values as a device tensor (identity on
   /// the CPU); waits for queued work.
@@ -80,6 +83,7 @@ private:
   Communicator &comm_;
   ExecutorOptions options_;
   MemoryPool pool_;
+  std::vector<const OpSchema *> schemas_; // per step
   std::vector<KernelFn> kernels_;     // per step; null for views
   std::vector<size_t> lastUse_;       // per buffer: last reading step
   std::vector<Tensor> constants_;     // per buffer (defined for constants)

@@ -48,41 +48,44 @@ RoutingParams routingParams(const OpAttrs &a) {
                        a.routedScalingFactor};
 }
 
-void groupedTopKKernel(const KernelCall &c) {
-  const Tensor &scores = c.inputs[0], &biased = c.inputs[1];
-  int64_t e = scores.rowLength(), k = c.step.attrs.topk;
+/// Routes every token: fill(r, s, b) writes row r's scores and biased
+/// values, then the row goes through grouped top-k.
+template <typename Fill>
+void routeRows(const KernelCall &c, int64_t rows, int64_t e, const Fill &fill) {
+  int64_t k = c.step.attrs.topk;
   RoutingParams p = routingParams(c.step.attrs);
   auto *w = static_cast<float *>(c.outputs[0].data());
   auto *ids = static_cast<int32_t *>(c.outputs[1].data());
-  parallelFor(scores.numRows(), e, [&](int64_t begin, int64_t end) {
+  parallelFor(rows, e, [&](int64_t begin, int64_t end) {
     std::vector<float> s(e), b(e);
     for (int64_t r = begin; r < end; ++r) {
-      loadRow(scores, r, s.data());
-      loadRow(biased, r, b.data());
+      fill(r, s, b);
       groupedTopKRow(s.data(), b.data(), e, p, w + r * k, ids + r * k);
     }
   });
 }
 
+void groupedTopKKernel(const KernelCall &c) {
+  const Tensor &scores = c.inputs[0], &biased = c.inputs[1];
+  routeRows(c, scores.numRows(), scores.rowLength(),
+            [&](int64_t r, std::vector<float> &s, std::vector<float> &b) {
+              loadRow(scores, r, s.data());
+              loadRow(biased, r, b.data());
+            });
+}
+
 /// cast to f32 -> sigmoid -> + bias -> grouped top-k, as the unfused ops.
 void fusedMoERouterKernel(const KernelCall &c) {
   const Tensor &logits = c.inputs[0];
-  int64_t e = logits.rowLength(), k = c.step.attrs.topk;
-  RoutingParams p = routingParams(c.step.attrs);
   std::vector<float> bias = loadAll(c.inputs[1]);
-  auto *w = static_cast<float *>(c.outputs[0].data());
-  auto *ids = static_cast<int32_t *>(c.outputs[1].data());
-  parallelFor(logits.numRows(), e, [&](int64_t begin, int64_t end) {
-    std::vector<float> s(e), b(e);
-    for (int64_t r = begin; r < end; ++r) {
-      loadRow(logits, r, s.data());
-      for (int64_t i = 0; i < e; ++i) {
-        s[i] = sigmoid(s[i]);
-        b[i] = s[i] + bias[i];
-      }
-      groupedTopKRow(s.data(), b.data(), e, p, w + r * k, ids + r * k);
-    }
-  });
+  routeRows(c, logits.numRows(), logits.rowLength(),
+            [&](int64_t r, std::vector<float> &s, std::vector<float> &b) {
+              loadRow(logits, r, s.data());
+              for (size_t i = 0; i < s.size(); ++i) {
+                s[i] = sigmoid(s[i]);
+                b[i] = s[i] + bias[i];
+              }
+            });
 }
 
 } // namespace

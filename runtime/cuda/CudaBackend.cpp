@@ -17,6 +17,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 namespace llmf {
 namespace {
@@ -166,15 +167,19 @@ template <k::UnaryOp OP> void unaryKernel(const KernelCall &c) {
 
 template <k::BinaryOp OP> void binaryKernel(const KernelCall &c) {
   const Tensor &a = c.inputs[0], &b = c.inputs[1], &y = c.outputs[0];
+  // Only integer division can fail (by zero); only it needs the flag.
   bool intDiv = OP == k::BinaryOp::Div && !isFloat(y.dtype());
-  Scratch flag(sizeof(int));
-  if (intDiv)
-    check(cudaMemsetAsync(flag.data, 0, sizeof(int), stream()), "cudaMemsetAsync");
+  std::optional<Scratch> flag;
+  if (intDiv) {
+    flag.emplace(sizeof(int));
+    check(cudaMemsetAsync(flag->data, 0, sizeof(int), stream()), "cudaMemsetAsync");
+  }
+  int *error = flag ? static_cast<int *>(flag->data) : nullptr;
   check(k::binary(OP, elem(y.dtype()), indexMap(a, y.shape()), a.buffer()->data,
-                  indexMap(b, y.shape()), b.buffer()->data, y.data(), y.numel(),
-                  static_cast<int *>(flag.data), stream()),
+                  indexMap(b, y.shape()), b.buffer()->data, y.data(), y.numel(), error,
+                  stream()),
         "elementwise");
-  if (intDiv && readFlag(static_cast<int *>(flag.data)))
+  if (intDiv && readFlag(error))
     fail("integer division by zero");
 }
 

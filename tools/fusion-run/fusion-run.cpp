@@ -199,8 +199,7 @@ RunResult runRanks(const Plan &plan, const PlanFunction &fn,
       MemoryPool inputPool(backend.allocator);
       std::vector<Tensor> deviceInputs;
       for (const Tensor &t : inputs[r])
-        deviceInputs.push_back(backend.device == Device::CPU ? t
-                                                             : backend.upload(t, inputPool));
+        deviceInputs.push_back(backend.upload(t, inputPool));
       std::vector<Tensor> outputs;
       for (int i = 0; i < warmup + repeat; ++i) {
         auto start = std::chrono::steady_clock::now();

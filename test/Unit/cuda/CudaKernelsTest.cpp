@@ -46,7 +46,7 @@ std::vector<Tensor> runOn(const Backend &backend, const Plan &plan,
   MemoryPool pool(backend.allocator);
   std::vector<Tensor> inputs;
   for (const Tensor &t : hostInputs)
-    inputs.push_back(backend.device == Device::CPU ? t : backend.upload(t, pool));
+    inputs.push_back(backend.upload(t, pool));
   std::vector<Tensor> out;
   for (const Tensor &t : ex.run(inputs))
     out.push_back(backend.download(t));

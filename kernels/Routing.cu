@@ -135,6 +135,109 @@ __global__ void routeKernel(RowView src, RowView biasedView, const float *bias, 
   }
 }
 
+/// Contiguous layout: lane l holds experts [l * PER, (l + 1) * PER), so a
+/// group of G experts is G / PER consecutive lanes (a power of two), a
+/// lane's logits are one or two 16-byte loads, and a group's top-2 is a
+/// local top-2 plus log2(G / PER) shuffle rounds. Each lane sorts its keys
+/// once; every pick is then one warp max over the lanes' heads, and the
+/// winner shifts its sorted keys.
+template <typename T, bool FUSED, int PER>
+__global__ void routeContiguousKernel(RowView src, RowView biasedView, const float *bias,
+                                      RoutingParams p, int lanesPerGroup, float *weights,
+                                      int32_t *ids) {
+  int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int64_t token = int64_t(blockIdx.x) * kWarpsPerBlock + warp;
+  if (token >= src.rows)
+    return;
+  int first = lane * PER;
+  const T *row = rowPtr<T>(src, token) + first;
+  const float *brow = (FUSED ? bias : rowPtr<float>(biasedView, token)) + first;
+  float s[PER], b[PER];
+  loadVec<T, PER>(row, s);
+  loadVec<float, PER>(brow, b);
+#pragma unroll
+  for (int i = 0; i < PER; ++i) {
+    if constexpr (FUSED) {
+      s[i] = sigmoidf(s[i]);
+      b[i] = s[i] + b[i];
+    }
+  }
+  int groupSize = PER * lanesPerGroup;
+  int group = lane / lanesPerGroup;
+  bool keptGroup = true;
+  if (p.topkGroup < p.nGroup) {
+    // The group's two largest biased values (by the ranking keys).
+    uint64_t k1 = 0, k2 = 0;
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+      uint64_t key = rankKey(b[i], first + i);
+      uint64_t lo = key > k1 ? k1 : key;
+      k1 = key > k1 ? key : k1;
+      k2 = lo > k2 ? lo : k2;
+    }
+    for (int o = 1; o < lanesPerGroup; o *= 2) {
+      uint64_t o1 = __shfl_xor_sync(0xffffffffu, k1, o);
+      uint64_t o2 = __shfl_xor_sync(0xffffffffu, k2, o);
+      uint64_t hi = o1 > k1 ? o1 : k1, lo = o1 > k1 ? k1 : o1;
+      uint64_t second = o2 > k2 ? o2 : k2;
+      k2 = lo > second ? lo : second;
+      k1 = hi;
+    }
+    float score = groupSize == 1 ? keyValue(k1) : keyValue(k1) + keyValue(k2);
+    uint64_t gkey = lane % lanesPerGroup == 0 ? rankKey(score, group) : 0;
+    uint64_t kept = 0;
+    for (int round = 0; round < p.topkGroup; ++round) {
+      uint64_t best = warpMaxKey(gkey);
+      int g = keyIndex(best);
+      kept |= 1ull << g;
+      if (g == group)
+        gkey = 0;
+    }
+    keptGroup = kept >> group & 1;
+  }
+  // Sorted keys of this lane's candidates (odd-even transposition sort).
+  uint64_t keys[PER];
+#pragma unroll
+  for (int i = 0; i < PER; ++i)
+    keys[i] = keptGroup ? rankKey(b[i], first + i) : 0;
+#pragma unroll
+  for (int pass = 0; pass < PER; ++pass)
+#pragma unroll
+    for (int i = pass % 2; i + 1 < PER; i += 2) {
+      uint64_t a = keys[i], c = keys[i + 1];
+      keys[i] = a > c ? a : c;
+      keys[i + 1] = a > c ? c : a;
+    }
+  int myId = 0;
+  for (int j = 0; j < p.topk; ++j) {
+    uint64_t best = warpMaxKey(keys[0]);
+    int id = keyIndex(best);
+    if (id / PER == lane) {
+#pragma unroll
+      for (int i = 0; i + 1 < PER; ++i)
+        keys[i] = keys[i + 1];
+      keys[PER - 1] = 0;
+    }
+    if (lane == j)
+      myId = id;
+  }
+  // Lane j < topk re-reads its pick's score (an L1 hit); the sum runs in id
+  // order, as the reference sums.
+  float w = 0.0f;
+  if (lane < p.topk) {
+    float v = toFloat(rowPtr<T>(src, token)[myId]);
+    w = FUSED ? sigmoidf(v) : v;
+  }
+  float sum = 0.0f;
+  for (int j = 0; j < p.topk; ++j)
+    sum += __shfl_sync(0xffffffffu, w, j);
+  if (lane < p.topk) {
+    ids[token * p.topk + lane] = myId;
+    float out = p.renormalize ? w / (sum + 1e-20f) : w;
+    weights[token * p.topk + lane] = out * p.routedScalingFactor;
+  }
+}
+
 template <typename T, bool FUSED>
 cudaError_t launchRoute(RowView src, RowView biased, const float *bias, RoutingParams p,
                         float *w, int32_t *ids, cudaStream_t s) {
@@ -151,6 +254,25 @@ cudaError_t launchRoute(RowView src, RowView biased, const float *bias, RoutingP
   dim3 grid((src.rows + kWarpsPerBlock - 1) / kWarpsPerBlock), block(32 * kWarpsPerBlock);
   size_t smem = p.topkGroup < p.nGroup ? size_t(kWarpsPerBlock * e) * sizeof(float) : 0;
   int per = int((e + 31) / 32);
+  int64_t groupSize = e / p.nGroup;
+  bool contiguous = e % 32 == 0 && (per == 4 || per == 8 || per == 12 || per == 16) &&
+                    groupSize % per == 0;
+  int lanesPerGroup = contiguous ? int(groupSize / per) : 0;
+  contiguous = contiguous && (lanesPerGroup & (lanesPerGroup - 1)) == 0 &&
+               reinterpret_cast<uintptr_t>(src.data) % 16 == 0 &&
+               (src.groupStride * sizeof(T)) % 16 == 0 &&
+               (FUSED ? reinterpret_cast<uintptr_t>(bias) % 16 == 0
+                      : reinterpret_cast<uintptr_t>(biased.data) % 16 == 0 &&
+                            (biased.groupStride * 4) % 16 == 0);
+  if (contiguous && src.rowsPerGroup == 1 && (FUSED || biased.rowsPerGroup == 1)) {
+    switch (per) {
+    case 4: routeContiguousKernel<T, FUSED, 4><<<grid, block, 0, s>>>(src, biased, bias, p, lanesPerGroup, w, ids); break;
+    case 8: routeContiguousKernel<T, FUSED, 8><<<grid, block, 0, s>>>(src, biased, bias, p, lanesPerGroup, w, ids); break;
+    case 12: routeContiguousKernel<T, FUSED, 12><<<grid, block, 0, s>>>(src, biased, bias, p, lanesPerGroup, w, ids); break;
+    default: routeContiguousKernel<T, FUSED, 16><<<grid, block, 0, s>>>(src, biased, bias, p, lanesPerGroup, w, ids); break;
+    }
+    return cudaGetLastError();
+  }
   if (per <= 4)
     routeKernel<T, FUSED, 4><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
   else if (per <= 8)

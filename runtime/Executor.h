@@ -40,6 +40,12 @@ struct Backend {
   std::function<void(void *data, size_t bytes, uint8_t byte)> fill;
   /// Waits for queued work (timing); no-op on the CPU.
   std::function<void()> synchronize;
+  /// Graph capture of everything the calling thread queues (null where the
+  /// device has none): begin, end -> an executable graph, replay, destroy.
+  std::function<void()> beginCapture;
+  std::function<void *()> endCapture;
+  std::function<void(void *)> replay;
+  std::function<void(void *)> destroyGraph;
 };
 
 /// The CPU reference backend (kernels in runtime/cpu).

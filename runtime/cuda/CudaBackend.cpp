@@ -140,8 +140,14 @@ void requireSingleRank(const KernelCall &c) {
          c.comm.worldSize());
 }
 
-/// Reads a device flag set by a kernel (waits for the stream).
+/// Reads a device flag set by a kernel (waits for the stream; not possible
+/// while a graph is being captured).
 bool readFlag(int *flag) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  cudaStreamIsCapturing(stream(), &status);
+  if (status != cudaStreamCaptureStatusNone)
+    fail("integer division and gather check their inputs on the host and cannot run "
+         "inside a CUDA graph; run without --cuda-graph");
   int host = 0;
   check(cudaMemcpyAsync(&host, flag, sizeof(int), cudaMemcpyDeviceToHost, stream()),
         "cudaMemcpyAsync");
@@ -453,6 +459,25 @@ const Backend &cudaBackend() {
       check(cudaMemsetAsync(data, byte, bytes, stream()), "cudaMemsetAsync");
     };
     b.synchronize = [] { check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize"); };
+    // Relaxed mode: the pool may still call cudaMalloc while capturing (a
+    // warm-up run normally leaves every block it needs in the pool).
+    b.beginCapture = [] {
+      check(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeRelaxed),
+            "cudaStreamBeginCapture");
+    };
+    b.endCapture = []() -> void * {
+      cudaGraph_t graph = nullptr;
+      check(cudaStreamEndCapture(stream(), &graph), "cudaStreamEndCapture");
+      cudaGraphExec_t exec = nullptr;
+      cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+      cudaGraphDestroy(graph);
+      check(e, "cudaGraphInstantiate");
+      return exec;
+    };
+    b.replay = [](void *exec) {
+      check(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec), stream()), "cudaGraphLaunch");
+    };
+    b.destroyGraph = [](void *exec) { cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec)); };
     return b;
   }();
   return backend;

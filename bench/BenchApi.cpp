@@ -34,6 +34,12 @@ const char *llmf_last_error() { return lastKernelError(); }
 
 int llmf_empty(void *stream) { return emptyKernel(asStream(stream)); }
 
+/// Norm launch-shape overrides for --sweep-norm (0 = the launcher's choice).
+int llmf_set_norm_tuning(int64_t rowThreads, int64_t teamRows, void *) {
+  setNormTuning(NormTuning{int(rowThreads), int(teamRows)});
+  return 0;
+}
+
 int llmf_rms_norm(void *x, const void *w, void *y, int64_t rows, int64_t d, int type, int wType,
                   float eps, float bias, void *stream) {
   return rmsNorm(contiguousRows(x, asType(type), rows, d), norm(w, wType, eps, bias),

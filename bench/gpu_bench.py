@@ -308,6 +308,35 @@ def measure_copy_gbps(replays):
     return 2 * n * 2 / (best * 1e-6) / 1e9
 
 
+def sweep_norm(ours, l2, replays):
+    """Fused time of each launch shape: threads per row (block-per-row
+    path) for add + RMSNorm, rows per team (short-row path) for Q/K."""
+    def timed(c):
+        n_sets = sets_for(c["bytes"], l2)
+        sets = [c["make"]() for _ in range(n_sets)]
+        us = graph_time_us(lambda i: c["fused"](sets[i]), n_sets, replays)
+        del sets
+        torch.cuda.empty_cache()
+        return us
+
+    for d in (4096, 7168):
+        for t in (1, 32, 4096, 16384):
+            cells = []
+            for threads in (0, 128, 256, 448, 512, 1024):
+                if threads and d // 8 > threads * 8:
+                    continue
+                ours.set_norm_tuning(threads, 0)
+                cells.append(f"{threads or 'auto'}:{timed(chain_add_rms_norm(ours, t, d)):.2f}")
+            print(f"add_rms_norm D={d} T={t}: " + "  ".join(cells), flush=True)
+    for t in (32, 4096, 16384):
+        cells = []
+        for rows in (1, 2):
+            ours.set_norm_tuning(0, rows)
+            cells.append(f"{rows or 'auto'}:{timed(chain_qk_norm(ours, t, False)):.2f}")
+        print(f"qk_norm T={t}: " + "  ".join(cells), flush=True)
+    ours.set_norm_tuning(0, 0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", required=True)
@@ -316,6 +345,8 @@ def main():
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--quick", action="store_true", help="fewer shapes")
     ap.add_argument("--only", default="", help="chains whose name contains this")
+    ap.add_argument("--sweep-norm", action="store_true",
+                    help="time the norm kernels' launch shapes, then exit")
     args = ap.parse_args()
     ours = Ours(load_lib(args.lib))
     props = torch.cuda.get_device_properties(0)
@@ -326,6 +357,10 @@ def main():
     floor_us = graph_time_us(lambda i: ours.empty(), 64, args.replays)
     print(f"device-to-device copy: {copy_gbps:.0f} GB/s; empty-kernel launch floor "
           f"(graph replay): {floor_us:.2f} us", flush=True)
+
+    if args.sweep_norm:
+        sweep_norm(ours, l2, args.replays)
+        return
 
     t_norm = [1, 32, 512, 4096, 16384]
     t_router = [1, 8, 128, 512, 2048, 8192]

@@ -43,7 +43,14 @@ LLMF_HOST_DEVICE float expNegF(float x) {
   p = fmaf(p, r, 0.5f);
   p = fmaf(p, r, 1.0f);
   p = fmaf(p, r, 1.0f);
-  return ldexpf(p, static_cast<int>(k));
+  int n = static_cast<int>(k);
+#if defined(__CUDA_ARCH__)
+  // p * 2^n is exact while the result is normal (p >= 0.7, so n >= -125),
+  // so the product equals ldexpf's; __fmul_rn keeps it out of any FMA.
+  if (n >= -125 && n <= 127)
+    return __fmul_rn(p, __int_as_float((n + 127) << 23));
+#endif
+  return ldexpf(p, n);
 }
 
 } // namespace llmf

@@ -38,6 +38,25 @@ __device__ __forceinline__ uint8_t toFp8(float v) {
   return static_cast<uint8_t>(__nv_cvt_float_to_fp8(v, __NV_SATFINITE, __NV_E4M3));
 }
 
+/// Two f32 -> e4m3fn codes in one conversion (low byte = a), with toFp8's
+/// NaN rule.
+__device__ __forceinline__ uint16_t toFp8x2(float a, float b) {
+  uint16_t codes = static_cast<uint16_t>(
+      __nv_cvt_float2_to_fp8x2(make_float2(a, b), __NV_SATFINITE, __NV_E4M3));
+  if (isnan(a))
+    codes = (codes & 0xff00u) | 0x7fu;
+  if (isnan(b))
+    codes = (codes & 0x00ffu) | 0x7f00u;
+  return codes;
+}
+
+/// max that propagates NaN (one instruction; fmaxf would drop the NaN).
+__device__ __forceinline__ float maxNaN(float a, float b) {
+  float r;
+  asm("max.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+  return r;
+}
+
 /// Rounds to T and back: the value a store in T keeps.
 template <typename T> __device__ __forceinline__ float roundTo(float v) {
   return toFloat(fromFloat<T>(v));
@@ -48,7 +67,10 @@ template <typename T> __device__ __forceinline__ float roundTo(float v) {
 /// agree bit for bit.
 __device__ __forceinline__ float expNeg(float x) { return expNegF(x); }
 __device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expNeg(x)); }
-__device__ __forceinline__ float siluf(float x) { return x / (1.0f + expNeg(x)); }
+/// SiLU in norms and elementwise: the hardware exp2 and an approximate
+/// divide (a few ulp, far inside one rounding of any stored type). Only
+/// sigmoid ranks anything, so only sigmoid needs the host's exact bits.
+__device__ __forceinline__ float siluf(float x) { return __fdividef(x, 1.0f + __expf(-x)); }
 
 /// Element offset of row r. Row counts fit in 32 bits (launchers check),
 /// so the division is 32-bit: a 64-bit one costs ~70 instructions a row.
@@ -136,13 +158,13 @@ __device__ __forceinline__ float keyValue(uint64_t key) {
   return __uint_as_float(u);
 }
 
-/// Max of a 64-bit key over the warp.
+/// Max of a 64-bit key over the warp: two warp reductions (redux.sync), the
+/// high words, then the low words of the lanes holding the highest one.
 __device__ __forceinline__ uint64_t warpMaxKey(uint64_t k) {
-  for (int o = 16; o > 0; o /= 2) {
-    uint64_t other = __shfl_xor_sync(0xffffffffu, k, o);
-    k = other > k ? other : k;
-  }
-  return k;
+  uint32_t hi = uint32_t(k >> 32), lo = uint32_t(k);
+  uint32_t maxHi = __reduce_max_sync(0xffffffffu, hi);
+  uint32_t maxLo = __reduce_max_sync(0xffffffffu, hi == maxHi ? lo : 0u);
+  return (uint64_t(maxHi) << 32) | maxLo;
 }
 
 /// The best (value, index) over the warp under ranksBefore.

@@ -60,6 +60,14 @@ cudaError_t addRmsNorm(RowView x, RowView residual, NormParams p, RowView y,
 /// Gated RMSNorm (before gate: rms(x) * w * silu(z); after: rms(x * silu(z)) * w).
 cudaError_t rmsNormGated(RowView x, RowView z, NormParams p, bool normBeforeGate,
                          RowView y, cudaStream_t stream);
+/// Launch-shape overrides for benchmark sweeps (0 = the launcher's choice):
+/// threads per row on the block-per-row path, rows per team on the short-row
+/// path (1 or 2). Not thread-safe; models never need it.
+struct NormTuning {
+  int rowThreads = 0;
+  int teamRows = 0;
+};
+void setNormTuning(NormTuning tuning);
 /// Per-head q and k norms in one launch.
 cudaError_t qkRmsNorm(RowView q, RowView k, NormParams pq, NormParams pk,
                       RowView qOut, RowView kOut, cudaStream_t stream);

@@ -11,6 +11,8 @@
 #include "kernels/Common.cuh"
 #include "kernels/Launch.h"
 
+#include <type_traits>
+
 namespace llmf::kernels {
 namespace {
 
@@ -49,77 +51,84 @@ template <int TEAM> __device__ __forceinline__ float rowSum(float v) {
     return blockSum(v);
 }
 
-/// TEAM > 0: TEAM lanes per row, several rows per block; TEAM == 0: one row
-/// per block. Each thread caches ITEMS vectors of N elements.
+/// TEAM > 0: a team of TEAM lanes owns ITEMS consecutive rows (a vector of
+/// each per lane: more loads in flight per thread), several teams a block.
+/// TEAM == 0: the block owns one row, ITEMS vectors of it per thread. The
+/// weight is loaded with the row, before the reduction, so its latency is
+/// not on the critical path.
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM>
 __global__ void normKernel(NormArgs a) {
   constexpr bool kTeam = TEAM > 0;
-  int teamSize = kTeam ? TEAM : blockDim.x;
-  int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;
-  int64_t row = kTeam ? int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM
-                      : int64_t(blockIdx.x);
-  bool active = row < a.totalRows; // whole teams are inactive together
-  if constexpr (!kTeam) {
-    if (!active)
-      return;
-  }
-  const SelectedRow sel = selectRow(a, row);
-  const RowView &x = sel.x, &y = sel.y;
-  const NormParams &p = sel.p;
-  const int64_t r = sel.r;
-  int64_t d = x.rowLength;
-  float v[ITEMS][N], g[ITEMS][N];
-  float ss = 0.0f;
-  if (active) {
-    const T *xr = rowPtr<T>(x, r);
-#pragma unroll
-    for (int i = 0; i < ITEMS; ++i) {
-      int64_t e = (int64_t(lane) + int64_t(i) * teamSize) * N;
-      if (e >= d)
-        continue;
-      loadVec<T, N>(xr + e, v[i]);
-      if constexpr (MODE == NormMode::Add) {
-        float res[N];
-        loadVec<T, N>(rowPtr<T>(a.aux, r) + e, res);
-#pragma unroll
-        for (int j = 0; j < N; ++j)
-          v[i][j] = roundTo<T>(v[i][j] + res[j]);
-        storeVec<T, N>(rowPtr<T>(a.auxOut, r) + e, v[i]);
-      }
-      if constexpr (MODE == NormMode::GatedBefore || MODE == NormMode::GatedAfter) {
-        float z[N];
-        loadVec<T, N>(rowPtr<T>(a.aux, r) + e, z);
-#pragma unroll
-        for (int j = 0; j < N; ++j) {
-          g[i][j] = siluf(z[j]);
-          if constexpr (MODE == NormMode::GatedAfter)
-            v[i][j] *= g[i][j];
-        }
-      }
-#pragma unroll
-      for (int j = 0; j < N; ++j)
-        ss += v[i][j] * v[i][j];
-    }
-  }
-  ss = rowSum<TEAM>(ss);
-  if (!active)
-    return;
-  float scale = 1.0f / sqrtf(ss / float(d) + p.epsilon);
-  T *yr = rowPtr<T>(y, r);
+  const int teamSize = kTeam ? TEAM : blockDim.x;
+  const int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;
+  const int64_t base =
+      kTeam ? (int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM) * ITEMS
+            : int64_t(blockIdx.x);
+  const int64_t d = a.x.rowLength;
+  auto rowOf = [&](int i) { return kTeam ? base + i : base; };
+  auto colOf = [&](int i) { return (int64_t(lane) + (kTeam ? 0 : int64_t(i) * teamSize)) * N; };
+  auto active = [&](int i) { return rowOf(i) < a.totalRows && colOf(i) < d; };
+  // Every load of every item first: the residual store below may alias x
+  // for all the compiler knows, so loads after it would wait for it.
+  float v[ITEMS][N], aux[ITEMS][N], w[ITEMS][N], ss[ITEMS];
 #pragma unroll
   for (int i = 0; i < ITEMS; ++i) {
-    int64_t e = (int64_t(lane) + int64_t(i) * teamSize) * N;
-    if (e >= d)
+    if (!active(i))
       continue;
-    float out[N], wv[N];
-    loadVec<W, N>(static_cast<const W *>(p.weight) + e, wv);
+    const SelectedRow sel = selectRow(a, rowOf(i));
+    const int64_t e = colOf(i);
+    loadVec<W, N>(static_cast<const W *>(sel.p.weight) + e, w[i]);
+    loadVec<T, N>(rowPtr<T>(sel.x, sel.r) + e, v[i]);
+    if constexpr (MODE != NormMode::Plain)
+      loadVec<T, N>(rowPtr<T>(a.aux, sel.r) + e, aux[i]);
+  }
+  // aux becomes silu(z) in the gated modes.
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i) {
+    ss[i] = 0.0f;
+    if (!active(i))
+      continue;
 #pragma unroll
     for (int j = 0; j < N; ++j) {
-      out[j] = (v[i][j] * scale) * (wv[j] + p.weightBias);
-      if constexpr (MODE == NormMode::GatedBefore)
-        out[j] *= g[i][j];
+      if constexpr (MODE == NormMode::Add)
+        v[i][j] = roundTo<T>(v[i][j] + aux[i][j]);
+      if constexpr (MODE == NormMode::GatedBefore || MODE == NormMode::GatedAfter)
+        aux[i][j] = siluf(aux[i][j]);
+      if constexpr (MODE == NormMode::GatedAfter)
+        v[i][j] *= aux[i][j];
+      ss[i] += v[i][j] * v[i][j];
     }
-    storeVec<T, N>(yr + e, out);
+    if constexpr (MODE == NormMode::Add)
+      storeVec<T, N>(rowPtr<T>(a.auxOut, selectRow(a, rowOf(i)).r) + colOf(i), v[i]);
+  }
+  if constexpr (kTeam) {
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i)
+      ss[i] = teamSum(ss[i], TEAM);
+  } else {
+    float total = 0.0f;
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i)
+      total += ss[i];
+    total = blockSum(total);
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i)
+      ss[i] = total;
+  }
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i) {
+    if (!active(i))
+      continue;
+    const SelectedRow sel = selectRow(a, rowOf(i));
+    float scale = 1.0f / sqrtf(ss[i] / float(d) + sel.p.epsilon);
+    float out[N];
+#pragma unroll
+    for (int j = 0; j < N; ++j) {
+      out[j] = (v[i][j] * scale) * (w[i][j] + sel.p.weightBias);
+      if constexpr (MODE == NormMode::GatedBefore)
+        out[j] *= aux[i][j];
+    }
+    storeVec<T, N>(rowPtr<T>(sel.y, sel.r) + colOf(i), out);
   }
 }
 
@@ -173,37 +182,54 @@ bool vectorizable(const RowView &v, size_t elemSize) {
          (v.rowLength * elemSize) % bytes == 0 && (v.groupStride * elemSize) % bytes == 0;
 }
 
+NormTuning gTuning;
+
+/// Threads per row for the block-per-row path: a vector a thread up to 1024
+/// threads. Measured on an H100 (docs/gpu-kernels.md): with fewer threads
+/// and more vectors each, add + RMSNorm at D = 4096 ran up to 1.8x slower
+/// at every token count.
+int64_t rowThreads(int64_t vectors) {
+  if (gTuning.rowThreads > 0)
+    return gTuning.rowThreads;
+  return std::min<int64_t>(1024, (vectors + 31) / 32 * 32);
+}
+
 template <NormMode MODE, typename T, typename W, int N>
 cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
   if (a.totalRows == 0)
     return cudaSuccess;
-  // Short rows: a team of <= 32 lanes per row, 256 threads per block.
+  // Short rows: a team of <= 32 lanes per row, 256 threads per block, one
+  // row a team (two measured slower on Q/K norm).
   if (vectors <= 32) {
     int team = 4;
     while (team < vectors)
       team *= 2;
-    int rowsPerBlock = 256 / team;
-    dim3 grid((a.totalRows + rowsPerBlock - 1) / rowsPerBlock);
+    int64_t teamsPerBlock = 256 / team;
+    int rows = gTuning.teamRows > 0 ? gTuning.teamRows : 1;
+    dim3 grid((a.totalRows + teamsPerBlock * rows - 1) / (teamsPerBlock * rows));
+    auto launch = [&](auto tag) {
+      constexpr int kTeam = decltype(tag)::value;
+      if (rows == 2)
+        normKernel<MODE, T, W, N, 2, kTeam><<<grid, 256, 0, s>>>(a);
+      else
+        normKernel<MODE, T, W, N, 1, kTeam><<<grid, 256, 0, s>>>(a);
+    };
     switch (team) {
-    case 4: normKernel<MODE, T, W, N, 1, 4><<<grid, 256, 0, s>>>(a); break;
-    case 8: normKernel<MODE, T, W, N, 1, 8><<<grid, 256, 0, s>>>(a); break;
-    case 16: normKernel<MODE, T, W, N, 1, 16><<<grid, 256, 0, s>>>(a); break;
-    default: normKernel<MODE, T, W, N, 1, 32><<<grid, 256, 0, s>>>(a); break;
+    case 4: launch(std::integral_constant<int, 4>{}); break;
+    case 8: launch(std::integral_constant<int, 8>{}); break;
+    case 16: launch(std::integral_constant<int, 16>{}); break;
+    default: launch(std::integral_constant<int, 32>{}); break;
     }
     return cudaGetLastError();
   }
   // One row per block, up to 8 vectors per thread in registers.
-  int64_t threads = std::min<int64_t>(1024, (vectors + 31) / 32 * 32);
+  int64_t threads = rowThreads(vectors);
   int64_t items = (vectors + threads - 1) / threads;
-  if (items <= 4 && threads > 512) { // prefer more rows in flight
-    threads = std::max<int64_t>(256, ((vectors + 3) / 4 + 31) / 32 * 32);
-    items = (vectors + threads - 1) / threads;
-  }
   dim3 grid(a.totalRows);
   switch (items) {
   case 1: normKernel<MODE, T, W, N, 1, 0><<<grid, threads, 0, s>>>(a); break;
   case 2: normKernel<MODE, T, W, N, 2, 0><<<grid, threads, 0, s>>>(a); break;
-  case 3:
+  case 3: normKernel<MODE, T, W, N, 3, 0><<<grid, threads, 0, s>>>(a); break;
   case 4: normKernel<MODE, T, W, N, 4, 0><<<grid, threads, 0, s>>>(a); break;
   case 5: case 6: case 7:
   case 8: normKernel<MODE, T, W, N, 8, 0><<<grid, threads, 0, s>>>(a); break;
@@ -256,6 +282,8 @@ NormArgs makeArgs(RowView x, NormParams p, RowView y) {
 }
 
 } // namespace
+
+void setNormTuning(NormTuning t) { gTuning = t; }
 
 cudaError_t rmsNorm(RowView x, NormParams p, RowView y, cudaStream_t stream) {
   return launchNorm<NormMode::Plain>(makeArgs(x, p, y), stream);

@@ -11,6 +11,8 @@
 #include "kernels/Common.cuh"
 #include "kernels/Launch.h"
 
+#include <type_traits>
+
 namespace llmf::kernels {
 namespace {
 
@@ -19,24 +21,46 @@ __device__ __forceinline__ float groupScale(float amax, bool nan) {
   return nan ? __int_as_float(0x7fc00000) : fmaxf(amax, 1e-10f) / 448.0f;
 }
 
+/// NaN-propagating max over `width` lanes (fmaxf alone would drop NaN).
+__device__ __forceinline__ float teamMaxNaN(float v, int width) {
+  for (int o = width / 2; o > 0; o /= 2)
+    v = maxNaN(v, __shfl_xor_sync(0xffffffffu, v, o, width));
+  return v;
+}
+
+/// x / s for one group's scale: the reciprocal once a group, then per value
+/// a multiply and one FMA residual correction, the last steps of CUDA's own
+/// correctly rounded division without its per-value reciprocal and range
+/// check. A non-finite scale (NaN or an infinity in the group) divides
+/// plainly, so an infinity still zeroes its group and yields NaN itself.
+struct GroupDivider {
+  float s, inv;
+  bool plain;
+  __device__ __forceinline__ explicit GroupDivider(float scale)
+      : s(scale), inv(1.0f / scale), plain(!isfinite(scale)) {}
+  __device__ __forceinline__ float operator()(float x) const {
+    if (plain)
+      return x / s;
+    float q = __fmul_rn(x, inv);
+    return fmaf(fmaf(-q, s, x), inv, q);
+  }
+};
+
 /// Quantizes `g` values at `vals` (any float type, stride 1) into q,
 /// lane-parallel; the scale goes to *scale. Every lane of the warp calls it.
 template <typename S>
 __device__ __forceinline__ void quantGroupWarp(const S *vals, int64_t g, uint8_t *q,
                                                float *scale, int lane) {
   float amax = 0.0f;
-  bool nan = false;
-  for (int64_t e = lane; e < g; e += 32) {
-    float a = fabsf(toFloat(vals[e]));
-    nan |= isnan(a);
-    amax = fmaxf(amax, a);
-  }
-  amax = teamMax(amax, 32);
-  float s = groupScale(amax, __any_sync(0xffffffffu, nan));
+  for (int64_t e = lane; e < g; e += 32)
+    amax = maxNaN(amax, fabsf(toFloat(vals[e])));
+  amax = teamMaxNaN(amax, 32);
+  float s = groupScale(amax, isnan(amax));
   if (lane == 0)
     *scale = s;
+  GroupDivider div(s);
   for (int64_t e = lane; e < g; e += 32)
-    q[e] = toFp8(toFloat(vals[e]) / s);
+    q[e] = toFp8(div(toFloat(vals[e])));
 }
 
 /// A warp per (row, group).
@@ -54,36 +78,29 @@ __global__ void quantKernel(RowView x, int64_t groupSize, int64_t groups, uint8_
 
 template <typename T>
 __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uint8_t *q) {
-  float s = *scale;
+  GroupDivider div(*scale);
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x)
-    q[i] = toFp8(toFloat(x[i]) / s);
-}
-
-/// NaN-propagating max over `width` lanes (fmaxf alone would drop NaN).
-__device__ __forceinline__ float teamMaxNaN(float v, int width) {
-  for (int o = width / 2; o > 0; o /= 2) {
-    float other = __shfl_xor_sync(0xffffffffu, v, o, width);
-    v = (isnan(v) || isnan(other)) ? __int_as_float(0x7fc00000) : fmaxf(v, other);
-  }
-  return v;
+    q[i] = toFp8(div(toFloat(x[i])));
 }
 
 /// The fast path: q [N, H*D] is the same memory as [N*H, D] and a group
 /// never straddles two heads, so a team of TEAM = D / VEC lanes owns one
-/// head row: 16-byte loads of x and z, the norm in registers, rounding to
+/// head row: 16-byte loads of x, z and w, the norm in registers, rounding to
 /// x's type, then groups of G = group / VEC lanes reduce amax by shuffles and
-/// write their codes (VEC bytes a lane) and scale. No shared memory.
-template <typename T, typename W, int VEC, int TEAM>
-__global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, bool beforeGate,
-                                     int groupLanes, int64_t groupSize, uint8_t *q,
-                                     float *scale) {
+/// write their codes (VEC bytes a lane, two per conversion) and scale. No
+/// shared memory. Instruction count per element decides its speed (the
+/// bytes are few), hence the cheap SiLU, divider and paired conversions.
+template <typename T, typename W, int VEC, int TEAM, bool BEFORE>
+__global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, int groupLanes,
+                                     int64_t groupSize, uint8_t *q, float *scale) {
   int lane = threadIdx.x % TEAM;
   int64_t row = int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM;
   bool active = row < x.rows;
   int64_t d = x.rowLength, e = int64_t(lane) * VEC;
-  float v[VEC], g[VEC], y[VEC];
+  float v[VEC], g[VEC], wv[VEC];
   float ss = 0.0f;
+  loadVec<W, VEC>(static_cast<const W *>(p.weight) + e, wv);
   if (active) {
     loadVec<T, VEC>(rowPtr<T>(x, row) + e, v);
     float zv[VEC];
@@ -91,41 +108,37 @@ __global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, bool be
 #pragma unroll
     for (int j = 0; j < VEC; ++j) {
       g[j] = siluf(zv[j]);
-      if (!beforeGate)
+      if constexpr (!BEFORE)
         v[j] *= g[j];
       ss += v[j] * v[j];
     }
   }
   ss = teamSum(ss, TEAM);
   float r = 1.0f / sqrtf(ss / float(d) + p.epsilon);
-  float wv[VEC];
-  loadVec<W, VEC>(static_cast<const W *>(p.weight) + e, wv);
   float amax = 0.0f;
 #pragma unroll
   for (int j = 0; j < VEC; ++j) {
     float out = (v[j] * r) * (wv[j] + p.weightBias);
-    if (beforeGate)
+    if constexpr (BEFORE)
       out *= g[j];
-    y[j] = roundTo<T>(out);
-    float a = fabsf(y[j]);
-    amax = (isnan(a) || isnan(amax)) ? __int_as_float(0x7fc00000) : fmaxf(amax, a);
+    v[j] = roundTo<T>(out);
+    amax = maxNaN(amax, fabsf(v[j]));
   }
   amax = teamMaxNaN(amax, groupLanes);
   if (!active)
     return;
   float s = groupScale(amax, isnan(amax));
-  uint8_t codes[VEC];
+  GroupDivider div(s);
+  uint32_t words[VEC / 4];
 #pragma unroll
-  for (int j = 0; j < VEC; ++j)
-    codes[j] = toFp8(y[j] / s);
+  for (int j = 0; j < VEC; j += 4)
+    words[j / 4] = uint32_t(toFp8x2(div(v[j]), div(v[j + 1]))) |
+                   uint32_t(toFp8x2(div(v[j + 2]), div(v[j + 3]))) << 16;
   uint8_t *qr = q + row * d + e;
   if constexpr (VEC == 8)
-    *reinterpret_cast<uint2 *>(qr) = *reinterpret_cast<const uint2 *>(codes);
-  else if constexpr (VEC == 4)
-    *reinterpret_cast<uint32_t *>(qr) = *reinterpret_cast<const uint32_t *>(codes);
+    *reinterpret_cast<uint2 *>(qr) = make_uint2(words[0], words[1]);
   else
-    for (int j = 0; j < VEC; ++j)
-      qr[j] = codes[j];
+    *reinterpret_cast<uint32_t *>(qr) = words[0];
   if (lane % groupLanes == 0)
     scale[row * (d / groupSize) + e / groupSize] = s;
 }
@@ -197,16 +210,19 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
   int team = gatedQuantTeam(x, z, p, sizeof(T), sizeof(W), kVec, groupSize, lanes);
   if (team > 0) {
     dim3 grid((x.rows * team + 255) / 256);
-    auto launch = [&](auto kernel) {
-      kernel<<<grid, 256, 0, stream>>>(x, z, p, beforeGate, lanes, groupSize, q, scale);
+    auto launch = [&](auto teamTag) {
+      constexpr int kTeam = decltype(teamTag)::value;
+      auto kernel = beforeGate ? gatedQuantTeamKernel<T, W, kVec, kTeam, true>
+                               : gatedQuantTeamKernel<T, W, kVec, kTeam, false>;
+      kernel<<<grid, 256, 0, stream>>>(x, z, p, lanes, groupSize, q, scale);
     };
     switch (team) {
-    case 1: launch(gatedQuantTeamKernel<T, W, kVec, 1>); break;
-    case 2: launch(gatedQuantTeamKernel<T, W, kVec, 2>); break;
-    case 4: launch(gatedQuantTeamKernel<T, W, kVec, 4>); break;
-    case 8: launch(gatedQuantTeamKernel<T, W, kVec, 8>); break;
-    case 16: launch(gatedQuantTeamKernel<T, W, kVec, 16>); break;
-    default: launch(gatedQuantTeamKernel<T, W, kVec, 32>); break;
+    case 1: launch(std::integral_constant<int, 1>{}); break;
+    case 2: launch(std::integral_constant<int, 2>{}); break;
+    case 4: launch(std::integral_constant<int, 4>{}); break;
+    case 8: launch(std::integral_constant<int, 8>{}); break;
+    case 16: launch(std::integral_constant<int, 16>{}); break;
+    default: launch(std::integral_constant<int, 32>{}); break;
     }
     return cudaGetLastError();
   }

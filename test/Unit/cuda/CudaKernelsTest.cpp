@@ -209,6 +209,59 @@ TEST_CASE("FP8 quantization kernels match the CPU", "[cuda][quant]") {
       }
 }
 
+TEST_CASE("FP8 quantization at 65536 tokens", "[cuda][quant][large]") {
+  if (skipInQuickMode(65536))
+    return;
+  OpAttrs a;
+  a.groupSize = 128;
+  TensorType x{DType::BF16, {65536, 4096}};
+  Plan p = oneStepPlan("quant_fp8", a, {x},
+                       {{DType::F8E4M3FN, {65536, 4096}}, {DType::F32, {65536, 32}}}, 1);
+  compareBackends(p, 777, describe("quant_fp8", DType::BF16, 65536, 4096));
+}
+
+TEST_CASE("FP8 quantization: an infinity zeroes its group, NaN poisons its group",
+          "[cuda][quant]") {
+  // Three groups of 128: one with +inf, one with NaN, one ordinary.
+  std::vector<float> v(384);
+  for (int i = 0; i < 384; ++i)
+    v[i] = 0.01f * float((i * 37) % 101) - 0.5f;
+  v[5] = INFINITY;
+  v[200] = NAN;
+  Tensor x = tensor(DType::BF16, {1, 384}, v);
+  OpAttrs a;
+  a.groupSize = 128;
+  Plan p = oneStepPlan("quant_fp8", a, {{DType::BF16, {1, 384}}},
+                       {{DType::F8E4M3FN, {1, 384}}, {DType::F32, {1, 3}}}, 1);
+  auto cpu = runOn(cpuBackend(), p, {x});
+  auto gpu = runOn(cudaBackend(), p, {x});
+  for (int i = 0; i < 2; ++i) {
+    OutputDiff d = compareTensors(gpu[i], cpu[i], Tolerance{0.0, 0.0});
+    INFO("output " << i << ": mismatches " << d.mismatches << " first at " << d.firstMismatch
+                   << " gpu " << d.firstA << " cpu " << d.firstB);
+    CHECK(d.ok());
+  }
+  std::vector<float> q = floats(gpu[0]);
+  CHECK(std::isnan(q[5]));
+  CHECK(q[6] == 0.0f);
+  CHECK(std::isnan(q[130]));
+  CHECK(q[300] != 0.0f);
+}
+
+TEST_CASE("fused gated norm + FP8 quant at 65536 tokens", "[cuda][quant][gated][large]") {
+  if (skipInQuickMode(65536))
+    return;
+  OpAttrs a = normAttrs(1e-6f);
+  a.normBeforeGate = true;
+  a.groupSize = 128;
+  TensorType x{DType::BF16, {65536 * 32, 128}}, w{DType::BF16, {128}};
+  Plan p = oneStepPlan("fused_rms_norm_gated_quant_fp8", a, {x, x, w},
+                       {{DType::F8E4M3FN, {65536, 4096}}, {DType::F32, {65536, 32}}}, 1);
+  setRoles(p, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+  compareBackends(p, 901, describe("fused_rms_norm_gated_quant_fp8", DType::BF16, 65536, 128),
+                  {std::nullopt, defaultTolerance(DType::BF16)});
+}
+
 TEST_CASE("fused gated norm + FP8 group quant matches the CPU", "[cuda][quant][gated]") {
   uint64_t seed = 900;
   struct Shape3 {

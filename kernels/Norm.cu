@@ -54,8 +54,8 @@ template <int TEAM> __device__ __forceinline__ float rowSum(float v) {
 /// TEAM > 0: a team of TEAM lanes owns ITEMS consecutive rows (a vector of
 /// each per lane: more loads in flight per thread), several teams a block.
 /// TEAM == 0: the block owns one row, ITEMS vectors of it per thread. The
-/// weight is loaded with the row, before the reduction, so its latency is
-/// not on the critical path.
+/// weight (an L2 hit) is read after the reduction: loading it earlier cost
+/// registers, hence resident blocks, and gained nothing measurable.
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM>
 __global__ void normKernel(NormArgs a) {
   constexpr bool kTeam = TEAM > 0;
@@ -70,14 +70,13 @@ __global__ void normKernel(NormArgs a) {
   auto active = [&](int i) { return rowOf(i) < a.totalRows && colOf(i) < d; };
   // Every load of every item first: the residual store below may alias x
   // for all the compiler knows, so loads after it would wait for it.
-  float v[ITEMS][N], aux[ITEMS][N], w[ITEMS][N], ss[ITEMS];
+  float v[ITEMS][N], aux[ITEMS][N], ss[ITEMS];
 #pragma unroll
   for (int i = 0; i < ITEMS; ++i) {
     if (!active(i))
       continue;
     const SelectedRow sel = selectRow(a, rowOf(i));
     const int64_t e = colOf(i);
-    loadVec<W, N>(static_cast<const W *>(sel.p.weight) + e, w[i]);
     loadVec<T, N>(rowPtr<T>(sel.x, sel.r) + e, v[i]);
     if constexpr (MODE != NormMode::Plain)
       loadVec<T, N>(rowPtr<T>(a.aux, sel.r) + e, aux[i]);
@@ -121,10 +120,11 @@ __global__ void normKernel(NormArgs a) {
       continue;
     const SelectedRow sel = selectRow(a, rowOf(i));
     float scale = 1.0f / sqrtf(ss[i] / float(d) + sel.p.epsilon);
-    float out[N];
+    float out[N], w[N];
+    loadVec<W, N>(static_cast<const W *>(sel.p.weight) + colOf(i), w);
 #pragma unroll
     for (int j = 0; j < N; ++j) {
-      out[j] = (v[i][j] * scale) * (w[i][j] + sel.p.weightBias);
+      out[j] = (v[i][j] * scale) * (w[j] + sel.p.weightBias);
       if constexpr (MODE == NormMode::GatedBefore)
         out[j] *= aux[i][j];
     }

@@ -322,13 +322,13 @@ def sweep_norm(ours, l2, replays):
     for d in (4096, 7168):
         for t in (1, 32, 4096, 16384):
             cells = []
-            for threads in (0, 128, 256, 448, 512, 1024):
+            for threads in (0, 256, 448, 1024):
                 if threads and d // 8 > threads * 8:
                     continue
                 ours.set_norm_tuning(threads, 0)
                 cells.append(f"{threads or 'auto'}:{timed(chain_add_rms_norm(ours, t, d)):.2f}")
             print(f"add_rms_norm D={d} T={t}: " + "  ".join(cells), flush=True)
-    for t in (32, 4096, 16384):
+    for t in (4096,):
         cells = []
         for rows in (1, 2):
             ours.set_norm_tuning(0, rows)

@@ -1,8 +1,11 @@
 //===- Compare.cpp ---------------------------------------------------------===//
 
 #include "runtime/Compare.h"
+#include "runtime/Parallel.h"
 
 #include <cmath>
+#include <map>
+#include <mutex>
 
 namespace llmf {
 
@@ -39,31 +42,50 @@ OutputDiff compareTensors(const Tensor &a, const Tensor &b,
   diff.elements = a.numel();
   bool isF = isFloat(a.dtype());
   Tolerance tol = tolerance.value_or(defaultTolerance(a.dtype()));
-  for (int64_t i = 0; i < diff.elements; ++i) {
-    double va = isF ? loadFloat(a, i) : static_cast<double>(loadInt(a, i));
-    double vb = isF ? loadFloat(b, i) : static_cast<double>(loadInt(b, i));
-    bool match = isF ? floatsMatch(va, vb, tol) : va == vb;
-    if (std::isfinite(va) && std::isfinite(vb)) {
-      double abs = std::fabs(va - vb);
-      diff.maxAbs = std::max(diff.maxAbs, abs);
-      if (vb != 0.0)
-        diff.maxRel = std::max(diff.maxRel, abs / std::fabs(vb));
+  bool partners = !isF && partnerA && partnerB && partnerA->shape() == a.shape() &&
+                  partnerB->shape() == b.shape();
+  // Chunks on host threads, merged in order: the same result for any split.
+  std::mutex mutex;
+  std::map<int64_t, OutputDiff> parts;
+  parallelFor(diff.elements, 16, [&](int64_t begin, int64_t end) {
+    OutputDiff part;
+    for (int64_t i = begin; i < end; ++i) {
+      double va = isF ? loadFloat(a, i) : static_cast<double>(loadInt(a, i));
+      double vb = isF ? loadFloat(b, i) : static_cast<double>(loadInt(b, i));
+      bool match = isF ? floatsMatch(va, vb, tol) : va == vb;
+      if (std::isfinite(va) && std::isfinite(vb)) {
+        double abs = std::fabs(va - vb);
+        part.maxAbs = std::max(part.maxAbs, abs);
+        if (vb != 0.0)
+          part.maxRel = std::max(part.maxRel, abs / std::fabs(vb));
+      }
+      if (match)
+        continue;
+      if (partners && floatsMatch(loadFloat(*partnerA, i), loadFloat(*partnerB, i),
+                                  defaultTolerance(partnerA->dtype()))) {
+        ++part.ties;
+        continue;
+      }
+      if (part.firstMismatch < 0) {
+        part.firstMismatch = i;
+        part.firstA = va;
+        part.firstB = vb;
+      }
+      ++part.mismatches;
     }
-    if (match)
-      continue;
-    if (!isF && partnerA && partnerB && partnerA->shape() == a.shape() &&
-        partnerB->shape() == b.shape() &&
-        floatsMatch(loadFloat(*partnerA, i), loadFloat(*partnerB, i),
-                    defaultTolerance(partnerA->dtype()))) {
-      ++diff.ties;
-      continue;
+    std::lock_guard<std::mutex> lock(mutex);
+    parts[begin] = part;
+  });
+  for (const auto &[begin, part] : parts) {
+    diff.maxAbs = std::max(diff.maxAbs, part.maxAbs);
+    diff.maxRel = std::max(diff.maxRel, part.maxRel);
+    diff.ties += part.ties;
+    diff.mismatches += part.mismatches;
+    if (diff.firstMismatch < 0 && part.firstMismatch >= 0) {
+      diff.firstMismatch = part.firstMismatch;
+      diff.firstA = part.firstA;
+      diff.firstB = part.firstB;
     }
-    if (diff.firstMismatch < 0) {
-      diff.firstMismatch = i;
-      diff.firstA = va;
-      diff.firstB = vb;
-    }
-    ++diff.mismatches;
   }
   return diff;
 }

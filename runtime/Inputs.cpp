@@ -1,17 +1,22 @@
 //===- Inputs.cpp - role-aware random inputs -----------------------------===//
 
 #include "runtime/Inputs.h"
+#include "runtime/Parallel.h"
 
 #include <cmath>
 
 namespace llmf {
 namespace {
 
-/// splitmix64: small, fast, and the same on every platform.
+/// splitmix64: small, fast, the same on every platform, and counter-based:
+/// the state after k draws is the seed plus k golden-ratio steps, so a
+/// chunk of elements can start at its own offset (see skip).
 struct Rng {
+  static constexpr uint64_t kStep = 0x9e3779b97f4a7c15ULL;
   uint64_t state;
+  void skip(uint64_t draws) { state += draws * kStep; }
   uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = (state += kStep);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
@@ -43,28 +48,41 @@ std::vector<Tensor> randomInputs(const PlanFunction &fn, int64_t dim,
     Shape shape = bindDynamicDims(type.shape, dim);
     int64_t n = numElements(shape);
     Tensor t(type.dtype, shape, allocateHostBuffer(n * dtypeSize(type.dtype)));
-    Rng rng{seed * 0x100000001b3ULL + static_cast<uint64_t>(rank) * 0x9e3779b9ULL +
-            a * 0x85ebca6bULL + 1};
+    const Rng base{seed * 0x100000001b3ULL + static_cast<uint64_t>(rank) * 0x9e3779b9ULL +
+                   a * 0x85ebca6bULL + 1};
     double fanIn = shape.empty() ? 1.0 : static_cast<double>(std::max<int64_t>(shape.back(), 1));
-    for (int64_t i = 0; i < n; ++i) {
-      void *p = t.elementPtr(i);
-      if (!isFloat(type.dtype)) {
-        int64_t bound = in.role == InputRole::Indices && in.indexBound > 0 ? in.indexBound : 16;
-        writeInt(type.dtype, p, static_cast<int64_t>(rng.next() % bound));
-        continue;
+    // Every element of one input takes the same number of draws (two for a
+    // normal sample, one otherwise), so a chunk skips to its first element
+    // and the values do not depend on the split.
+    bool normal = isFloat(type.dtype) &&
+                  (in.role == InputRole::Activation || in.role == InputRole::Logits ||
+                   in.role == InputRole::LinearWeight || in.role == InputRole::Indices);
+    uint64_t drawsPerElement = normal ? 2 : 1;
+    char *data = static_cast<char *>(t.data());
+    size_t elemSize = dtypeSize(type.dtype);
+    parallelFor(n, 64, [&](int64_t begin, int64_t end) {
+      Rng rng = base;
+      rng.skip(static_cast<uint64_t>(begin) * drawsPerElement);
+      for (int64_t i = begin; i < end; ++i) {
+        void *p = data + i * elemSize;
+        if (!isFloat(type.dtype)) {
+          int64_t bound = in.role == InputRole::Indices && in.indexBound > 0 ? in.indexBound : 16;
+          writeInt(type.dtype, p, static_cast<int64_t>(rng.next() % bound));
+          continue;
+        }
+        double v = 0.0;
+        switch (in.role) {
+        case InputRole::Activation: v = rng.normal(); break;
+        case InputRole::Logits: v = 1.5 * rng.normal(); break;
+        case InputRole::NormWeight: v = rng.uniform(0.5, 1.5); break;
+        case InputRole::LinearWeight: v = rng.normal() / std::sqrt(fanIn); break;
+        case InputRole::Bias: v = rng.uniform(-0.1, 0.1); break;
+        case InputRole::Scale: v = rng.uniform(0.01, 0.02); break;
+        case InputRole::Indices: v = rng.normal(); break;
+        }
+        writeFloat(type.dtype, p, static_cast<float>(v));
       }
-      double v = 0.0;
-      switch (in.role) {
-      case InputRole::Activation: v = rng.normal(); break;
-      case InputRole::Logits: v = 1.5 * rng.normal(); break;
-      case InputRole::NormWeight: v = rng.uniform(0.5, 1.5); break;
-      case InputRole::LinearWeight: v = rng.normal() / std::sqrt(fanIn); break;
-      case InputRole::Bias: v = rng.uniform(-0.1, 0.1); break;
-      case InputRole::Scale: v = rng.uniform(0.01, 0.02); break;
-      case InputRole::Indices: v = rng.normal(); break;
-      }
-      writeFloat(type.dtype, p, static_cast<float>(v));
-    }
+    });
     inputs.push_back(t);
   }
   return inputs;

@@ -1,7 +1,7 @@
 //===- Matmul.cpp - CPU matmul with exact products, double accumulation ---===//
 
 #include "runtime/cpu/CpuKernels.h"
-#include "runtime/cpu/Parallel.h"
+#include "runtime/Parallel.h"
 #include "runtime/cpu/RowIO.h"
 
 #include <vector>

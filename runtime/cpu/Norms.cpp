@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/cpu/CpuKernels.h"
-#include "runtime/cpu/Parallel.h"
+#include "runtime/Parallel.h"
 #include "runtime/cpu/Reference.h"
 #include "runtime/cpu/RowIO.h"
 

@@ -1,7 +1,7 @@
 //===- Quant.cpp - CPU FP8 quantization, dynamic per group and static -----===//
 
 #include "runtime/cpu/CpuKernels.h"
-#include "runtime/cpu/Parallel.h"
+#include "runtime/Parallel.h"
 #include "runtime/cpu/Reference.h"
 #include "runtime/cpu/RowIO.h"
 

@@ -2,7 +2,7 @@
 
 #include "runtime/Error.h"
 #include "runtime/cpu/CpuKernels.h"
-#include "runtime/cpu/Parallel.h"
+#include "runtime/Parallel.h"
 #include "runtime/cpu/Reference.h"
 #include "runtime/cpu/RowIO.h"
 

@@ -21,7 +21,7 @@
 #include "runtime/Inputs.h"
 #include "runtime/Npy.h"
 #include "runtime/Plan.h"
-#include "runtime/cpu/Parallel.h"
+#include "runtime/Parallel.h"
 #include "translate/PlanFromMlirFile.h"
 #ifdef LLMF_WITH_CUDA
 #include "runtime/cuda/CudaBackend.h"
@@ -404,7 +404,7 @@ int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn
 
 int run(int argc, char **argv) {
   Options o = parseOptions(argc, argv);
-  cpu::setMaxThreads(o.threads);
+  setMaxThreads(o.threads);
   Plan plan = loadProgram(o.input);
   if (!o.emitPlan.empty()) {
     std::ofstream out(o.emitPlan);

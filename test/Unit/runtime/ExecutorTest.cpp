@@ -2,6 +2,8 @@
 
 #include "runtime/Compare.h"
 #include "runtime/Executor.h"
+#include "runtime/Inputs.h"
+#include "runtime/Parallel.h"
 
 #include "OpTestSupport.h"
 
@@ -122,6 +124,40 @@ TEST_CASE("compare: dtype tolerances, NaN, and index ties", "[runtime][compare]"
   Tensor valsB = tensor(DType::F32, {1, 3}, {0.75f, 0.5f, 0.25f});
   CHECK_FALSE(compareTensors(idsA, idsB, std::nullopt, &vals, &valsB).ok());
   CHECK_FALSE(compareTensors(idsA, idsB, std::nullopt).ok());
+}
+
+TEST_CASE("random inputs and comparisons do not depend on the host thread count",
+          "[runtime][compare]") {
+  // Large enough for parallelFor to split: chunks skip ahead in the
+  // counter-based generator and comparison chunks merge in order.
+  TensorType x{DType::BF16, {513, 1000}};
+  Plan p = oneStepPlan("rms_norm", normAttrs(1e-6f), {x, {DType::F32, {1000}}}, {x}, 1);
+  p.functions[0].inputs[1].role = InputRole::NormWeight;
+  auto draw = [&](int threads) {
+    setMaxThreads(threads);
+    std::vector<Tensor> in = randomInputs(p.functions[0], 1, 5, 0);
+    setMaxThreads(0);
+    return in;
+  };
+  std::vector<Tensor> one = draw(1), many = draw(0);
+  for (size_t i = 0; i < one.size(); ++i) {
+    std::vector<float> a = floats(one[i]), b = floats(many[i]);
+    CHECK(a == b);
+  }
+  std::vector<float> v = floats(one[0]);
+  CHECK(v[0] != v[1]); // random, not a constant
+  // Mismatches planted far apart: the first one and the count survive any split.
+  std::vector<float> w = v;
+  w[400000] += 1.0f;
+  w[7] += 1.0f;
+  Tensor planted = tensor(DType::BF16, {513, 1000}, w);
+  for (int threads : {1, 0}) {
+    setMaxThreads(threads);
+    OutputDiff d = compareTensors(planted, one[0], std::nullopt);
+    setMaxThreads(0);
+    CHECK(d.mismatches == 2);
+    CHECK(d.firstMismatch == 7);
+  }
 }
 
 TEST_CASE("a slice the layout cannot express is copied, with the right values",

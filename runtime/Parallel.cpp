@@ -1,6 +1,6 @@
 //===- Parallel.cpp -------------------------------------------------------===//
 
-#include "runtime/cpu/Parallel.h"
+#include "runtime/Parallel.h"
 
 #include <algorithm>
 #include <atomic>
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace llmf::cpu {
+namespace llmf {
 
 static std::atomic<int> gMaxThreads{0};
 
@@ -54,4 +54,4 @@ void parallelFor(int64_t n, int64_t costPerItem,
     std::rethrow_exception(error);
 }
 
-} // namespace llmf::cpu
+} // namespace llmf

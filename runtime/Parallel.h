@@ -1,19 +1,19 @@
-//===- Parallel.h - split a row loop over host threads ----------*- C++ -*-===//
+//===- Parallel.h - split a loop over host threads ---------------*- C++ -*-===//
 //
 // The CPU reference is written for clarity, one row at a time; this runs the
-// row loop on a few threads when there is enough work to pay for them.
-// Each row is computed the same way whatever the split, so results do not
-// depend on the thread count.
+// row loop on a few threads when there is enough work to pay for them (as do
+// random inputs and output comparison). Each item is computed the same way
+// whatever the split, so results do not depend on the thread count.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LLM_FUSION_RUNTIME_CPU_PARALLEL_H
-#define LLM_FUSION_RUNTIME_CPU_PARALLEL_H
+#ifndef LLM_FUSION_RUNTIME_PARALLEL_H
+#define LLM_FUSION_RUNTIME_PARALLEL_H
 
 #include <cstdint>
 #include <functional>
 
-namespace llmf::cpu {
+namespace llmf {
 
 /// Calls fn(begin, end) over [0, n) in chunks, on up to
 /// hardware_concurrency threads when n * costPerItem is large; rethrows the
@@ -24,6 +24,6 @@ void parallelFor(int64_t n, int64_t costPerItem,
 /// Upper bound on the threads parallelFor uses (0: hardware concurrency).
 void setMaxThreads(int threads);
 
-} // namespace llmf::cpu
+} // namespace llmf
 
-#endif // LLM_FUSION_RUNTIME_CPU_PARALLEL_H
+#endif // LLM_FUSION_RUNTIME_PARALLEL_H

@@ -39,17 +39,28 @@ bool skipInQuickMode(int64_t tokens) {
   return quick && tokens > 128;
 }
 
+/// An executor of the plan's first function on one rank of `backend`, with
+/// the host inputs uploaded: for tests that drive runs and captures.
+struct DeviceSession {
+  ThreadGroup group{1};
+  Executor ex;
+  MemoryPool pool;
+  std::vector<Tensor> inputs;
+  DeviceSession(const Backend &backend, const Plan &plan, const std::vector<Tensor> &host,
+                ExecutorOptions options = ExecutorOptions{uint8_t{0xFF}})
+      : ex(plan, plan.functions[0], backend, group.rank(0), options), pool(backend.allocator) {
+    for (const Tensor &t : host)
+      inputs.push_back(backend.upload(t, pool));
+  }
+  std::vector<Tensor> run() { return ex.run(inputs); }
+};
+
 /// Runs `fn` of `plan` on a backend with host inputs; host outputs back.
 std::vector<Tensor> runOn(const Backend &backend, const Plan &plan,
                           const std::vector<Tensor> &hostInputs) {
-  ThreadGroup group(1);
-  Executor ex(plan, plan.functions[0], backend, group.rank(0), ExecutorOptions{uint8_t{0xFF}});
-  MemoryPool pool(backend.allocator);
-  std::vector<Tensor> inputs;
-  for (const Tensor &t : hostInputs)
-    inputs.push_back(backend.upload(t, pool));
+  DeviceSession session(backend, plan, hostInputs);
   std::vector<Tensor> out;
-  for (const Tensor &t : ex.run(inputs))
+  for (const Tensor &t : session.run())
     out.push_back(backend.download(t));
   return out;
 }
@@ -412,19 +423,15 @@ TEST_CASE("a plan captured in one CUDA graph recomputes from new inputs on repla
   std::vector<Tensor> inB = randomInputs(p.functions[0], 1, 42, 0);
   const Backend &gpu = cudaBackend();
   REQUIRE(gpu.beginCapture);
-  ThreadGroup group(1);
-  Executor ex(p, p.functions[0], gpu, group.rank(0), ExecutorOptions{uint8_t{0xFF}});
-  MemoryPool pool(gpu.allocator);
-  std::vector<Tensor> dev;
-  for (const Tensor &t : inA)
-    dev.push_back(gpu.upload(t, pool));
-  ex.run(dev); // warm the pool
+  DeviceSession session(gpu, p, inA);
+  session.run(); // warm the pool
   gpu.synchronize();
   gpu.beginCapture();
-  std::vector<Tensor> out = ex.run(dev);
+  std::vector<Tensor> out = session.run();
   void *graph = gpu.endCapture();
-  for (size_t i = 0; i < dev.size(); ++i)
-    REQUIRE(cudaMemcpy(dev[i].data(), inB[i].data(), inB[i].numel() * dtypeSize(inB[i].dtype()),
+  for (size_t i = 0; i < inB.size(); ++i)
+    REQUIRE(cudaMemcpy(session.inputs[i].data(), inB[i].data(),
+                       inB[i].numel() * dtypeSize(inB[i].dtype()),
                        cudaMemcpyHostToDevice) == cudaSuccess);
   gpu.replay(graph);
   gpu.synchronize();

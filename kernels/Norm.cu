@@ -56,8 +56,12 @@ template <int TEAM> __device__ __forceinline__ float rowSum(float v) {
 /// TEAM == 0: the block owns one row, ITEMS vectors of it per thread. The
 /// weight (an L2 hit) is read after the reduction: loading it earlier cost
 /// registers, hence resident blocks, and gained nothing measurable.
+///
+/// The block path launches up to 1024 threads, so the kernel is compiled for
+/// them (at most 64 registers): 4 vectors a thread in the gated modes would
+/// otherwise take up to 111 registers and fail to launch.
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM>
-__global__ void normKernel(NormArgs a) {
+__global__ void __launch_bounds__(1024) normKernel(NormArgs a) {
   constexpr bool kTeam = TEAM > 0;
   const int teamSize = kTeam ? TEAM : blockDim.x;
   const int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;
@@ -222,7 +226,7 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
     }
     return cudaGetLastError();
   }
-  // One row per block, up to 8 vectors per thread in registers.
+  // One row per block, up to 4 vectors per thread in registers.
   int64_t threads = rowThreads(vectors);
   int64_t items = (vectors + threads - 1) / threads;
   dim3 grid(a.totalRows);
@@ -231,8 +235,8 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
   case 2: normKernel<MODE, T, W, N, 2, 0><<<grid, threads, 0, s>>>(a); break;
   case 3: normKernel<MODE, T, W, N, 3, 0><<<grid, threads, 0, s>>>(a); break;
   case 4: normKernel<MODE, T, W, N, 4, 0><<<grid, threads, 0, s>>>(a); break;
-  case 5: case 6: case 7:
-  case 8: normKernel<MODE, T, W, N, 8, 0><<<grid, threads, 0, s>>>(a); break;
+  // Wider rows (over 4096 vectors) re-read from L2: 8 vectors a thread
+  // spilled up to 876 bytes at the 64 registers 1024 threads allow.
   default: normKernelLong<MODE, T, W><<<grid, 512, 0, s>>>(a); break;
   }
   return cudaGetLastError();

@@ -137,6 +137,27 @@ TEST_CASE("norm kernels match the CPU for every dtype, odd sizes and weight_bias
         }
 }
 
+TEST_CASE("norms of wide rows: 4 vectors a thread, and the two-pass kernel beyond",
+          "[cuda][norm]") {
+  // 1024 threads of up to 4 vectors, then the two-pass kernel; 5001 is not
+  // vectorizable (scalar elements count as vectors).
+  uint64_t seed = 400;
+  for (auto [t, d] : {std::pair<DType, int64_t>{DType::BF16, 32768}, {DType::BF16, 36000},
+                      {DType::F32, 16384}, {DType::BF16, 5001}}) {
+    TensorType x{t, {3, d}}, w{t, {d}};
+    Plan pa = oneStepPlan("fused_add_rms_norm", normAttrs(1e-6f, 1.0f), {x, x, w}, {x, x}, 1);
+    setRoles(pa, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+    compareBackends(pa, ++seed, describe("fused_add_rms_norm", t, 3, d));
+    for (bool before : {true, false}) {
+      OpAttrs a = normAttrs(1e-6f);
+      a.normBeforeGate = before;
+      Plan pg = oneStepPlan("rms_norm_gated", a, {x, x, w}, {x}, 1);
+      setRoles(pg, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+      compareBackends(pg, ++seed, describe("rms_norm_gated", t, 3, d));
+    }
+  }
+}
+
 TEST_CASE("norms at 65536 tokens", "[cuda][norm][large]") {
   for (int64_t d : {128, 4096}) {
     if (skipInQuickMode(65536))

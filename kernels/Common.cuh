@@ -19,13 +19,27 @@
 
 namespace llmf::kernels {
 
+/// The first statement of every kernel. Under programmatic dependent launch
+/// a kernel may start while its predecessor still runs: wait for it (its
+/// writes visible) before touching global memory, since this kernel may read
+/// its outputs or reuse its inputs' memory; then let the successor launch
+/// early. Without that launch attribute both are no-ops.
+__device__ __forceinline__ void pdlEnter() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
 __device__ __forceinline__ float toFloat(float v) { return v; }
 __device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }
 __device__ __forceinline__ float toFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
 
 template <typename T> __device__ __forceinline__ T fromFloat(float v);
 template <> __device__ __forceinline__ float fromFloat<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half fromFloat<__half>(float v) { return __float2half_rn(v); }
+template <> __device__ __forceinline__ __half fromFloat<__half>(float v) {
+  return __float2half_rn(v);
+}
 template <> __device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
 }

@@ -91,6 +91,7 @@ bool isInt(ElemType t) { return t == ElemType::I32 || t == ElemType::I64; }
 
 __global__ void binaryKernel(BinaryOp op, ElemType type, IndexMap a, const void *ad,
                              IndexMap b, const void *bd, void *out, int64_t n, int *error) {
+  pdlEnter();
   bool integer = type == ElemType::I32 || type == ElemType::I64;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
@@ -126,6 +127,7 @@ __global__ void binaryKernel(BinaryOp op, ElemType type, IndexMap a, const void 
 
 __global__ void unaryKernel(UnaryOp op, ElemType inType, IndexMap x, const void *xd,
                             ElemType outType, void *out, int64_t n) {
+  pdlEnter();
   bool intToInt = (inType == ElemType::I32 || inType == ElemType::I64) &&
                   (outType == ElemType::I32 || outType == ElemType::I64);
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
@@ -156,7 +158,8 @@ cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, In
                    const void *bData, void *out, int64_t n, int *error, cudaStream_t stream) {
   if (n == 0)
     return cudaSuccess;
-  binaryKernel<<<gridFor(n), 256, 0, stream>>>(op, type, a, aData, b, bData, out, n, error);
+  launchKernel(binaryKernel, gridFor(n), 256, 0, stream, op, type, a, aData, b, bData, out, n,
+               error);
   return cudaGetLastError();
 }
 
@@ -166,22 +169,13 @@ cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData, El
     return cudaSuccess;
   if (op != UnaryOp::Copy && (isInt(inType) || inType != outType))
     return invalid("unary: activations take and give one float type");
-  unaryKernel<<<gridFor(n), 256, 0, stream>>>(op, inType, x, xData, outType, out, n);
+  launchKernel(unaryKernel, gridFor(n), 256, 0, stream, op, inType, x, xData, outType, out, n);
   return cudaGetLastError();
 }
 
 cudaError_t emptyKernel(cudaStream_t stream) {
-  empty<<<1, 32, 0, stream>>>();
+  launchKernel(empty, 1, 32, 0, stream);
   return cudaGetLastError();
 }
-
-static thread_local const char *gLastError = "";
-
-cudaError_t invalid(const char *reason) {
-  gLastError = reason;
-  return cudaErrorInvalidValue;
-}
-
-const char *lastKernelError() { return gLastError; }
 
 } // namespace llmf::kernels

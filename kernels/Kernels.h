@@ -51,6 +51,11 @@ struct NormParams {
 /// The reason of the last cudaErrorInvalidValue a launcher returned.
 const char *lastKernelError();
 
+/// Programmatic dependent launch (Hopper): each kernel may be scheduled
+/// while its predecessor's last wave runs, and waits for it on the device.
+/// Off by default (fusion-run --pdl turns it on).
+void setProgrammaticLaunch(bool on);
+
 // Norms ---------------------------------------------------------------------
 /// y = x * rsqrt(mean(x^2) + eps) * (w + weight_bias).
 cudaError_t rmsNorm(RowView x, NormParams p, RowView y, cudaStream_t stream);

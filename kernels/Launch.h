@@ -7,14 +7,40 @@
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <cuda_runtime.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace llmf::kernels {
 
 /// Records why a launcher refused its arguments; returns
 /// cudaErrorInvalidValue.
 cudaError_t invalid(const char *reason);
+
+/// Whether launches use programmatic dependent launch (setProgrammaticLaunch).
+bool programmaticLaunch();
+
+/// Launches `kernel`, with the programmatic-stream-serialization attribute
+/// when programmatic launch is on: the kernel may then be scheduled once
+/// every block of its predecessor has started (each triggers in
+/// pdlEnter()), so its launch overlaps the predecessor's last wave, and it
+/// waits for the predecessor in pdlEnter(). Returns the launch error.
+template <typename... Params, typename... Args>
+cudaError_t launchKernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+                         cudaStream_t stream, Args &&...args) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = smem;
+  config.stream = stream;
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = &attribute;
+  config.numAttrs = programmaticLaunch() ? 1 : 0;
+  return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+}
 
 template <typename T> struct TypeTag {
   using type = T;

@@ -62,6 +62,7 @@ template <int TEAM> __device__ __forceinline__ float rowSum(float v) {
 /// otherwise take up to 111 registers and fail to launch.
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM>
 __global__ void __launch_bounds__(1024) normKernel(NormArgs a) {
+  pdlEnter();
   constexpr bool kTeam = TEAM > 0;
   const int teamSize = kTeam ? TEAM : blockDim.x;
   const int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;
@@ -140,6 +141,7 @@ __global__ void __launch_bounds__(1024) normKernel(NormArgs a) {
 /// (from L2). One row per block.
 template <NormMode MODE, typename T, typename W>
 __global__ void normKernelLong(NormArgs a) {
+  pdlEnter();
   int64_t row = blockIdx.x;
   const SelectedRow sel = selectRow(a, row);
   const RowView &x = sel.x, &y = sel.y;
@@ -214,9 +216,9 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
     auto launch = [&](auto tag) {
       constexpr int kTeam = decltype(tag)::value;
       if (rows == 2)
-        normKernel<MODE, T, W, N, 2, kTeam><<<grid, 256, 0, s>>>(a);
+        launchKernel(normKernel<MODE, T, W, N, 2, kTeam>, grid, 256, 0, s, a);
       else
-        normKernel<MODE, T, W, N, 1, kTeam><<<grid, 256, 0, s>>>(a);
+        launchKernel(normKernel<MODE, T, W, N, 1, kTeam>, grid, 256, 0, s, a);
     };
     switch (team) {
     case 4: launch(std::integral_constant<int, 4>{}); break;
@@ -231,13 +233,13 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
   int64_t items = (vectors + threads - 1) / threads;
   dim3 grid(a.totalRows);
   switch (items) {
-  case 1: normKernel<MODE, T, W, N, 1, 0><<<grid, threads, 0, s>>>(a); break;
-  case 2: normKernel<MODE, T, W, N, 2, 0><<<grid, threads, 0, s>>>(a); break;
-  case 3: normKernel<MODE, T, W, N, 3, 0><<<grid, threads, 0, s>>>(a); break;
-  case 4: normKernel<MODE, T, W, N, 4, 0><<<grid, threads, 0, s>>>(a); break;
+  case 1: launchKernel(normKernel<MODE, T, W, N, 1, 0>, grid, threads, 0, s, a); break;
+  case 2: launchKernel(normKernel<MODE, T, W, N, 2, 0>, grid, threads, 0, s, a); break;
+  case 3: launchKernel(normKernel<MODE, T, W, N, 3, 0>, grid, threads, 0, s, a); break;
+  case 4: launchKernel(normKernel<MODE, T, W, N, 4, 0>, grid, threads, 0, s, a); break;
   // Wider rows (over 4096 vectors) re-read from L2: 8 vectors a thread
   // spilled up to 876 bytes at the 64 registers 1024 threads allow.
-  default: normKernelLong<MODE, T, W><<<grid, 512, 0, s>>>(a); break;
+  default: launchKernel(normKernelLong<MODE, T, W>, grid, 512, 0, s, a); break;
   }
   return cudaGetLastError();
 }

@@ -28,23 +28,52 @@ __device__ __forceinline__ float teamMaxNaN(float v, int width) {
   return v;
 }
 
-/// x / s for one group's scale: the reciprocal once a group, then per value
-/// a multiply and one FMA residual correction, the last steps of CUDA's own
-/// correctly rounded division without its per-value reciprocal and range
-/// check. A non-finite scale (NaN or an infinity in the group) divides
-/// plainly, so an infinity still zeroes its group and yields NaN itself.
+/// x / s from s and inv = 1 / s (s finite and nonzero): a multiply and one
+/// FMA residual correction, the last steps of CUDA's own correctly rounded
+/// division without its per-value reciprocal and range check.
+__device__ __forceinline__ float quotient(float x, float s, float inv) {
+  float q = __fmul_rn(x, inv);
+  return fmaf(fmaf(-q, s, x), inv, q);
+}
+
+/// x / s for one group's scale. A non-finite scale (NaN or an infinity in
+/// the group) divides plainly, so an infinity still zeroes its group and
+/// yields NaN itself.
 struct GroupDivider {
   float s, inv;
   bool plain;
   __device__ __forceinline__ explicit GroupDivider(float scale)
       : s(scale), inv(1.0f / scale), plain(!isfinite(scale)) {}
   __device__ __forceinline__ float operator()(float x) const {
-    if (plain)
-      return x / s;
-    float q = __fmul_rn(x, inv);
-    return fmaf(fmaf(-q, s, x), inv, q);
+    return plain ? x / s : quotient(x, s, inv);
   }
 };
+
+/// The codes of N values of one group with scale s, four to a word. A
+/// finite scale means every value of the group is finite (amax propagates
+/// NaN and infinity), so that path needs neither the NaN rule nor a branch
+/// per value.
+template <int N>
+__device__ __forceinline__ void groupCodes(const float (&v)[N], float s, uint32_t (&words)[N / 4]) {
+  if (isfinite(s)) {
+    float inv = 1.0f / s;
+#pragma unroll
+    for (int j = 0; j < N; j += 4) {
+      uint32_t lo = __nv_cvt_float2_to_fp8x2(
+          make_float2(quotient(v[j], s, inv), quotient(v[j + 1], s, inv)), __NV_SATFINITE,
+          __NV_E4M3);
+      uint32_t hi = __nv_cvt_float2_to_fp8x2(
+          make_float2(quotient(v[j + 2], s, inv), quotient(v[j + 3], s, inv)), __NV_SATFINITE,
+          __NV_E4M3);
+      words[j / 4] = (lo & 0xffffu) | (hi & 0xffffu) << 16;
+    }
+  } else {
+#pragma unroll
+    for (int j = 0; j < N; j += 4)
+      words[j / 4] = uint32_t(toFp8x2(v[j] / s, v[j + 1] / s)) |
+                     uint32_t(toFp8x2(v[j + 2] / s, v[j + 3] / s)) << 16;
+  }
+}
 
 /// Quantizes `g` values at `vals` (any float type, stride 1) into q,
 /// lane-parallel; the scale goes to *scale. Every lane of the warp calls it.
@@ -67,6 +96,7 @@ __device__ __forceinline__ void quantGroupWarp(const S *vals, int64_t g, uint8_t
 template <typename T>
 __global__ void quantKernel(RowView x, int64_t groupSize, int64_t groups, uint8_t *q,
                             float *scale) {
+  pdlEnter();
   int warpsPerBlock = blockDim.x / 32, lane = threadIdx.x % 32;
   int64_t id = int64_t(blockIdx.x) * warpsPerBlock + threadIdx.x / 32;
   if (id >= x.rows * groups)
@@ -78,6 +108,7 @@ __global__ void quantKernel(RowView x, int64_t groupSize, int64_t groups, uint8_
 
 template <typename T>
 __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uint8_t *q) {
+  pdlEnter();
   GroupDivider div(*scale);
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x)
@@ -94,6 +125,7 @@ __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uin
 template <typename T, typename W, int VEC, int TEAM, bool BEFORE>
 __global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, int groupLanes,
                                      int64_t groupSize, uint8_t *q, float *scale) {
+  pdlEnter();
   int lane = threadIdx.x % TEAM;
   int64_t row = int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM;
   bool active = row < x.rows;
@@ -128,12 +160,8 @@ __global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, int gro
   if (!active)
     return;
   float s = groupScale(amax, isnan(amax));
-  GroupDivider div(s);
   uint32_t words[VEC / 4];
-#pragma unroll
-  for (int j = 0; j < VEC; j += 4)
-    words[j / 4] = uint32_t(toFp8x2(div(v[j]), div(v[j + 1]))) |
-                   uint32_t(toFp8x2(div(v[j + 2]), div(v[j + 3]))) << 16;
+  groupCodes(v, s, words);
   uint8_t *qr = q + row * d + e;
   if constexpr (VEC == 8)
     *reinterpret_cast<uint2 *>(qr) = make_uint2(words[0], words[1]);
@@ -167,6 +195,7 @@ int gatedQuantTeam(const RowView &x, const RowView &z, const NormParams &p, size
 template <typename T, typename W>
 __global__ void gatedQuantKernel(RowView x, RowView z, NormParams p, bool beforeGate,
                                  int64_t heads, int64_t groupSize, uint8_t *q, float *scale) {
+  pdlEnter();
   extern __shared__ float buf[];
   int64_t n = blockIdx.x, d = x.rowLength, width = heads * d;
   int warps = blockDim.x / 32, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -214,7 +243,7 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
       constexpr int kTeam = decltype(teamTag)::value;
       auto kernel = beforeGate ? gatedQuantTeamKernel<T, W, kVec, kTeam, true>
                                : gatedQuantTeamKernel<T, W, kVec, kTeam, false>;
-      kernel<<<grid, 256, 0, stream>>>(x, z, p, lanes, groupSize, q, scale);
+      launchKernel(kernel, grid, 256, 0, stream, x, z, p, lanes, groupSize, q, scale);
     };
     switch (team) {
     case 1: launch(std::integral_constant<int, 1>{}); break;
@@ -236,7 +265,8 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
   auto kernel = gatedQuantKernel<T, W>;
   if (smem > 48 * 1024)
     cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
-  kernel<<<tokens, threads, smem, stream>>>(x, z, p, beforeGate, heads, groupSize, q, scale);
+  launchKernel(kernel, tokens, threads, smem, stream, x, z, p, beforeGate, heads, groupSize, q,
+               scale);
   return cudaGetLastError();
 }
 
@@ -251,8 +281,8 @@ cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
     return cudaSuccess;
   dim3 block(256), grid((total + 7) / 8);
   return withFloatType(x.type, "quantFp8: x must be f32, f16 or bf16", [&](auto t) {
-    quantKernel<typename decltype(t)::type><<<grid, block, 0, stream>>>(x, groupSize, groups,
-                                                                         q, scale);
+    launchKernel(quantKernel<typename decltype(t)::type>, grid, block, 0, stream, x, groupSize,
+                 groups, q, scale);
     return cudaGetLastError();
   });
 }
@@ -264,7 +294,8 @@ cudaError_t quantFp8Static(const void *x, ElemType type, int64_t n, const float 
   dim3 block(256), grid(std::min<int64_t>((n + 255) / 256, 132 * 16));
   return withFloatType(type, "quantFp8Static: x must be f32, f16 or bf16", [&](auto t) {
     using T = typename decltype(t)::type;
-    quantStaticKernel<T><<<grid, block, 0, stream>>>(static_cast<const T *>(x), n, scale, q);
+    launchKernel(quantStaticKernel<T>, grid, block, 0, stream, static_cast<const T *>(x), n, scale,
+                 q);
     return cudaGetLastError();
   });
 }

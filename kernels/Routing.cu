@@ -28,6 +28,7 @@ template <typename T> __device__ __forceinline__ float loadElem(const void *base
 template <typename T, bool FUSED, int PER>
 __global__ void routeKernel(RowView src, RowView biasedView, const float *bias, RoutingParams p,
                             float *weights, int32_t *ids) {
+  pdlEnter();
   extern __shared__ float smem[];
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int64_t token = int64_t(blockIdx.x) * kWarpsPerBlock + warp;
@@ -145,6 +146,7 @@ template <typename T, bool FUSED, int PER>
 __global__ void routeContiguousKernel(RowView src, RowView biasedView, const float *bias,
                                       RoutingParams p, int lanesPerGroup, float *weights,
                                       int32_t *ids) {
+  pdlEnter();
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int64_t token = int64_t(blockIdx.x) * kWarpsPerBlock + warp;
   if (token >= src.rows)
@@ -266,27 +268,40 @@ cudaError_t launchRoute(RowView src, RowView biased, const float *bias, RoutingP
                             (biased.groupStride * 4) % 16 == 0);
   if (contiguous && src.rowsPerGroup == 1 && (FUSED || biased.rowsPerGroup == 1)) {
     switch (per) {
-    case 4: routeContiguousKernel<T, FUSED, 4><<<grid, block, 0, s>>>(src, biased, bias, p, lanesPerGroup, w, ids); break;
-    case 8: routeContiguousKernel<T, FUSED, 8><<<grid, block, 0, s>>>(src, biased, bias, p, lanesPerGroup, w, ids); break;
-    case 12: routeContiguousKernel<T, FUSED, 12><<<grid, block, 0, s>>>(src, biased, bias, p, lanesPerGroup, w, ids); break;
-    default: routeContiguousKernel<T, FUSED, 16><<<grid, block, 0, s>>>(src, biased, bias, p, lanesPerGroup, w, ids); break;
+    case 4:
+      launchKernel(routeContiguousKernel<T, FUSED, 4>, grid, block, 0, s, src, biased, bias, p,
+                   lanesPerGroup, w, ids);
+      break;
+    case 8:
+      launchKernel(routeContiguousKernel<T, FUSED, 8>, grid, block, 0, s, src, biased, bias, p,
+                   lanesPerGroup, w, ids);
+      break;
+    case 12:
+      launchKernel(routeContiguousKernel<T, FUSED, 12>, grid, block, 0, s, src, biased, bias, p,
+                   lanesPerGroup, w, ids);
+      break;
+    default:
+      launchKernel(routeContiguousKernel<T, FUSED, 16>, grid, block, 0, s, src, biased, bias, p,
+                   lanesPerGroup, w, ids);
+      break;
     }
     return cudaGetLastError();
   }
   if (per <= 4)
-    routeKernel<T, FUSED, 4><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
+    launchKernel(routeKernel<T, FUSED, 4>, grid, block, smem, s, src, biased, bias, p, w, ids);
   else if (per <= 8)
-    routeKernel<T, FUSED, 8><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
+    launchKernel(routeKernel<T, FUSED, 8>, grid, block, smem, s, src, biased, bias, p, w, ids);
   else if (per <= 12)
-    routeKernel<T, FUSED, 12><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
+    launchKernel(routeKernel<T, FUSED, 12>, grid, block, smem, s, src, biased, bias, p, w, ids);
   else
-    routeKernel<T, FUSED, 16><<<grid, block, smem, s>>>(src, biased, bias, p, w, ids);
+    launchKernel(routeKernel<T, FUSED, 16>, grid, block, smem, s, src, biased, bias, p, w, ids);
   return cudaGetLastError();
 }
 
 /// topk of one row per block, the row in shared memory.
 template <typename T>
 __global__ void topkKernel(RowView x, int64_t k, T *values, int32_t *indices) {
+  pdlEnter();
   extern __shared__ float row[];
   __shared__ float bestV[32];
   __shared__ int bestI[32];
@@ -335,6 +350,7 @@ __global__ void topkKernel(RowView x, int64_t k, T *values, int32_t *indices) {
 
 template <typename I>
 __global__ void gatherKernel(RowView x, size_t elemSize, RowView idx, char *y, int *bad) {
+  pdlEnter();
   int64_t n = idx.rows * idx.rowLength;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
@@ -393,7 +409,7 @@ cudaError_t topk(RowView x, int64_t k, void *values, int32_t *indices, cudaStrea
     auto kernel = topkKernel<T>;
     if (smem > 48 * 1024)
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
-    kernel<<<x.rows, 256, smem, stream>>>(x, k, static_cast<T *>(values), indices);
+    launchKernel(kernel, x.rows, 256, smem, stream, x, k, static_cast<T *>(values), indices);
     return cudaGetLastError();
   });
 }
@@ -405,9 +421,11 @@ cudaError_t gather(RowView x, RowView indices, void *y, int *badIndex, cudaStrea
   dim3 block(256), grid(std::min<int64_t>((n + 255) / 256, 4096));
   size_t es = elemSize(x.type);
   if (indices.type == ElemType::I32)
-    gatherKernel<int32_t><<<grid, block, 0, stream>>>(x, es, indices, static_cast<char *>(y), badIndex);
+    launchKernel(gatherKernel<int32_t>, grid, block, 0, stream, x, es, indices,
+                 static_cast<char *>(y), badIndex);
   else if (indices.type == ElemType::I64)
-    gatherKernel<int64_t><<<grid, block, 0, stream>>>(x, es, indices, static_cast<char *>(y), badIndex);
+    launchKernel(gatherKernel<int64_t>, grid, block, 0, stream, x, es, indices,
+                 static_cast<char *>(y), badIndex);
   else
     return invalid("gather: indices must be i32 or i64");
   return cudaGetLastError();

@@ -421,6 +421,8 @@ bool cudaAvailable(std::string *why) {
   return true;
 }
 
+void setCudaProgrammaticLaunch(bool on) { k::setProgrammaticLaunch(on); }
+
 const Backend &cudaBackend() {
   std::string why;
   if (!cudaAvailable(&why))

@@ -50,7 +50,7 @@ struct Options {
   std::optional<int64_t> worldSize;
   int64_t dim = 4;
   uint64_t seed = 0;
-  bool bench = false, poison = true, cudaGraph = false;
+  bool bench = false, poison = true, cudaGraph = false, pdl = false;
   int repeat = 10, warmup = 2, threads = 0;
   std::optional<double> rtol, atol;
 };
@@ -73,7 +73,9 @@ const char *kUsage =
     "  --emit-plan FILE    write the plan of INPUT as JSON\n"
     "  --no-poison         skip filling fresh results with NaN before kernels\n"
     "  --cuda-graph        (cuda) capture the whole function in one CUDA graph after a\n"
-    "                      warm-up run, then replay it (small token counts)\n";
+    "                      warm-up run, then replay it (small token counts)\n"
+    "  --pdl               (cuda) programmatic dependent launch: each kernel may be\n"
+    "                      scheduled while its predecessor's last wave runs\n";
 
 Options parseOptions(int argc, char **argv) {
   Options o;
@@ -132,6 +134,7 @@ Options parseOptions(int argc, char **argv) {
     else if (a == "--emit-plan") o.emitPlan = next();
     else if (a == "--no-poison") o.poison = false;
     else if (a == "--cuda-graph") o.cudaGraph = true;
+    else if (a == "--pdl") o.pdl = true;
     else if (a.rfind("-", 0) == 0 && a.size() > 1) fail("unknown option '", a, "'\n", kUsage);
     else if (o.input.empty()) o.input = a;
     else fail("more than one input file ('", o.input, "' and '", a, "')");
@@ -148,6 +151,8 @@ Options parseOptions(int argc, char **argv) {
     o.compareDevice = o.device;
   if (o.cudaGraph && o.device != "cuda")
     fail("--cuda-graph needs --device cuda");
+  if (o.pdl && o.device != "cuda" && o.compareDevice != "cuda")
+    fail("--pdl needs --device cuda or --compare-device cuda");
   return o;
 }
 
@@ -166,12 +171,14 @@ Plan loadProgram(const std::string &path) {
   return plan;
 }
 
-const Backend &backendFor(const std::string &device) {
+const Backend &backendFor(const std::string &device, bool pdl) {
   if (device == "cpu")
     return cpuBackend();
 #ifdef LLMF_WITH_CUDA
-  if (device == "cuda")
+  if (device == "cuda") {
+    setCudaProgrammaticLaunch(pdl);
     return cudaBackend();
+  }
 #endif
   if (device == "cuda")
     fail("--device cuda: this fusion-run was built without CUDA");
@@ -353,8 +360,8 @@ int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn
     fail("cannot compare: '", o.input, "' is for world size ", refPlan.worldSize,
          ", '", o.compare, "' for ", other.worldSize);
   checkSameSignature(refFn, candFn, o.input, o.compare);
-  RunResult ref = runRanks(refPlan, refFn, inputs, o, 0, 1, backendFor(o.device));
-  RunResult cand = runRanks(other, candFn, inputs, o, 0, 1, backendFor(o.compareDevice));
+  RunResult ref = runRanks(refPlan, refFn, inputs, o, 0, 1, backendFor(o.device, o.pdl));
+  RunResult cand = runRanks(other, candFn, inputs, o, 0, 1, backendFor(o.compareDevice, o.pdl));
   std::optional<Tolerance> tol;
   if (o.rtol || o.atol)
     tol = Tolerance{o.rtol.value_or(0.0), o.atol.value_or(0.0)};
@@ -422,7 +429,7 @@ int run(int argc, char **argv) {
     return compareRuns(o, plan, fn, ranks, inputs);
 
   RunResult result = runRanks(plan, fn, inputs, o, o.bench ? o.warmup : 0,
-                              o.bench ? o.repeat : 1, backendFor(o.device));
+                              o.bench ? o.repeat : 1, backendFor(o.device, o.pdl));
   std::cout << "function '" << fn.name << "': world size " << ranks << ", dim "
             << o.dim << ", seed " << o.seed << ", device " << o.device << "\n";
   for (int r = 0; r < ranks; ++r) {

@@ -470,6 +470,77 @@ TEST_CASE("a plan captured in one CUDA graph recomputes from new inputs on repla
   }
 }
 
+TEST_CASE("programmatic dependent launch keeps a chain of dependent kernels correct",
+          "[cuda][graph][pdl]") {
+  // rms_norm -> rms_norm -> quant_fp8, each reading the previous output, no
+  // poisoning memsets between them: back-to-back kernels, each launched
+  // while its predecessor may still run. Checked against the CPU, eagerly
+  // and captured in a CUDA graph.
+  const int64_t tokens = 4099, d = 4096;
+  Plan plan;
+  plan.source = "pdl";
+  PlanFunction fn;
+  fn.name = "chain";
+  auto add = [&](TensorType type) {
+    fn.buffers.push_back(planBuffer(static_cast<int64_t>(fn.buffers.size()), type));
+    return fn.buffers.back().id;
+  };
+  TensorType xt{DType::BF16, {tokens, d}};
+  int64_t x = add(xt), w = add({DType::BF16, {d}});
+  fn.inputs = {planInput(x), planInput(w)};
+  fn.inputs[1].role = InputRole::NormWeight;
+  int64_t y1 = add(xt), y2 = add(xt);
+  int64_t q = add({DType::F8E4M3FN, {tokens, d}}), sc = add({DType::F32, {tokens, d / 128}});
+  PlanStep n1, n2, qs;
+  n1.op = n2.op = "rms_norm";
+  n1.attrs = n2.attrs = normAttrs(1e-6f);
+  n1.inputs = {x, w};
+  n1.outputs = {y1};
+  n2.inputs = {y1, w};
+  n2.outputs = {y2};
+  qs.op = "quant_fp8";
+  qs.attrs.groupSize = 128;
+  qs.inputs = {y2};
+  qs.outputs = {q, sc};
+  fn.steps = {n1, n2, qs};
+  fn.outputs = {y2, q, sc};
+  plan.functions.push_back(fn);
+  validatePlan(plan);
+
+  std::vector<Tensor> in = randomInputs(plan.functions[0], 1, 77, 0);
+  auto cpu = runOn(cpuBackend(), plan, in);
+  setCudaProgrammaticLaunch(true);
+  struct Off {
+    ~Off() { setCudaProgrammaticLaunch(false); }
+  } off;
+  const Backend &gpu = cudaBackend();
+  ThreadGroup group(1);
+  Executor ex(plan, plan.functions[0], gpu, group.rank(0), ExecutorOptions{});
+  MemoryPool pool(gpu.allocator);
+  std::vector<Tensor> dev;
+  for (const Tensor &t : in)
+    dev.push_back(gpu.upload(t, pool));
+  auto check = [&](const std::vector<Tensor> &out, const char *how) {
+    for (size_t i = 0; i < cpu.size(); ++i) {
+      OutputDiff diff = compareTensors(gpu.download(out[i]), cpu[i],
+                                       i == 2 ? defaultTolerance(DType::BF16)
+                                              : std::optional<Tolerance>{});
+      INFO(how << ": output " << i << " mismatches " << diff.mismatches);
+      CHECK(diff.ok());
+    }
+  };
+  check(ex.run(dev), "eager");
+  gpu.synchronize();
+  gpu.beginCapture();
+  std::vector<Tensor> out = ex.run(dev);
+  void *graph = gpu.endCapture();
+  for (int i = 0; i < 3; ++i)
+    gpu.replay(graph);
+  gpu.synchronize();
+  gpu.destroyGraph(graph);
+  check(out, "graph");
+}
+
 TEST_CASE("bad sizes get a clear error naming what the kernel needs", "[cuda][errors]") {
   OpAttrs a;
   a.nGroup = 1;

@@ -34,9 +34,15 @@ const char *llmf_last_error() { return lastKernelError(); }
 
 int llmf_empty(void *stream) { return emptyKernel(asStream(stream)); }
 
+/// Programmatic dependent launch on (1) or off (0) for the launches after it.
+int llmf_set_pdl(int64_t on, void *) {
+  setProgrammaticLaunch(on != 0);
+  return 0;
+}
+
 /// Norm launch-shape overrides for --sweep-norm (0 = the launcher's choice).
-int llmf_set_norm_tuning(int64_t rowThreads, int64_t teamRows, void *) {
-  setNormTuning(NormTuning{int(rowThreads), int(teamRows)});
+int llmf_set_norm_tuning(int64_t rowThreads, int64_t teamRows, int64_t blocksPerSm, void *) {
+  setNormTuning(NormTuning{int(rowThreads), int(teamRows), int(blocksPerSm)});
   return 0;
 }
 

@@ -310,7 +310,8 @@ def measure_copy_gbps(replays):
 
 def sweep_norm(ours, l2, replays):
     """Fused time of each launch shape: threads per row (block-per-row
-    path) for add + RMSNorm, rows per team (short-row path) for Q/K."""
+    path) and a persistent grid (blocks per SM) for add + RMSNorm; rows per
+    team and a persistent grid for Q/K."""
     def timed(c):
         n_sets = sets_for(c["bytes"], l2)
         sets = [c["make"]() for _ in range(n_sets)]
@@ -322,19 +323,19 @@ def sweep_norm(ours, l2, replays):
     for d in (4096, 7168):
         for t in (1, 32, 4096, 16384):
             cells = []
-            for threads in (0, 256, 448, 1024):
-                if threads and d // 8 > threads * 8:
-                    continue
-                ours.set_norm_tuning(threads, 0)
-                cells.append(f"{threads or 'auto'}:{timed(chain_add_rms_norm(ours, t, d)):.2f}")
-            print(f"add_rms_norm D={d} T={t}: " + "  ".join(cells), flush=True)
-    for t in (4096,):
+            for threads, bps in ((0, 0), (448, 0), (1024, 0), (0, 2), (0, 4)):
+                ours.set_norm_tuning(threads, 0, bps)
+                us = timed(chain_add_rms_norm(ours, t, d))
+                cells.append(f"{threads or 'auto'}/{bps or '-'}:{us:.2f}")
+            print(f"add_rms_norm D={d} T={t} (threads/blocks per SM): " + "  ".join(cells),
+                  flush=True)
+    for t in (32, 4096, 16384):
         cells = []
-        for rows in (1, 2):
-            ours.set_norm_tuning(0, rows)
-            cells.append(f"{rows or 'auto'}:{timed(chain_qk_norm(ours, t, False)):.2f}")
-        print(f"qk_norm T={t}: " + "  ".join(cells), flush=True)
-    ours.set_norm_tuning(0, 0)
+        for rows, bps in ((1, 0), (2, 0), (1, 4), (1, 8)):
+            ours.set_norm_tuning(0, rows, bps)
+            cells.append(f"{rows}/{bps or '-'}:{timed(chain_qk_norm(ours, t, False)):.2f}")
+        print(f"qk_norm T={t} (rows per team/blocks per SM): " + "  ".join(cells), flush=True)
+    ours.set_norm_tuning(0, 0, 0)
 
 
 def main():
@@ -395,6 +396,14 @@ def main():
         row["ours_fused_us"] = graph_time_us(lambda i: c["fused"](sets[i]), n_sets, args.replays)
         row["ours_unfused_us"] = graph_time_us(lambda i: c["unfused"](sets[i]), n_sets,
                                                args.replays)
+        # Programmatic dependent launch: each kernel (the next call's too)
+        # may start while its predecessor's last wave runs.
+        ours.set_pdl(1)
+        row["ours_fused_pdl_us"] = graph_time_us(lambda i: c["fused"](sets[i]), n_sets,
+                                                 args.replays)
+        row["ours_unfused_pdl_us"] = graph_time_us(lambda i: c["unfused"](sets[i]), n_sets,
+                                                   args.replays)
+        ours.set_pdl(0)
         eager = c["eager"]
         row["torch_eager_us"] = graph_time_us(lambda i: eager(*[sets[i][k] for k in c["args"]]),
                                               n_sets, args.replays)
@@ -415,7 +424,8 @@ def main():
         torch.cuda.empty_cache()
         tc = row.get("torch_compile_us", float("nan"))
         print(f"{name:28s} T={t:<6d} fused {row['ours_fused_us']:8.2f} us  unfused "
-              f"{row['ours_unfused_us']:8.2f}  eager {row['torch_eager_us']:8.2f}  compile "
+              f"{row['ours_unfused_us']:8.2f}  pdl {row['ours_fused_pdl_us']:8.2f}/"
+              f"{row['ours_unfused_pdl_us']:8.2f}  eager {row['torch_eager_us']:8.2f}  compile "
               f"{tc:8.2f}  {row['ours_fused_copy_fraction'] * 100:5.1f}% of copy  "
               f"check {row['check']}  [{time.time() - started:.0f}s]", flush=True)
         result = {"device": device, "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),

@@ -67,10 +67,12 @@ cudaError_t rmsNormGated(RowView x, RowView z, NormParams p, bool normBeforeGate
                          RowView y, cudaStream_t stream);
 /// Launch-shape overrides for benchmark sweeps (0 = the launcher's choice):
 /// threads per row on the block-per-row path, rows per team on the short-row
-/// path (1 or 2). Not thread-safe; models never need it.
+/// path (1 or 2), and a persistent grid of blocksPerSm blocks per SM that
+/// strides over the rows. Not thread-safe; models never need it.
 struct NormTuning {
   int rowThreads = 0;
   int teamRows = 0;
+  int blocksPerSm = 0;
 };
 void setNormTuning(NormTuning tuning);
 /// Per-head q and k norms in one launch.

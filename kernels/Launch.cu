@@ -24,4 +24,15 @@ void setProgrammaticLaunch(bool on) { gProgrammaticLaunch = on; }
 
 bool programmaticLaunch() { return gProgrammaticLaunch; }
 
+int smCount() {
+  static const int count = [] {
+    int device = 0, n = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
+      return 0;
+    return n;
+  }();
+  return count;
+}
+
 } // namespace llmf::kernels

@@ -18,6 +18,9 @@ namespace llmf::kernels {
 /// cudaErrorInvalidValue.
 cudaError_t invalid(const char *reason);
 
+/// Multiprocessors of the current device (read once; 0 if unknown).
+int smCount();
+
 /// Whether launches use programmatic dependent launch (setProgrammaticLaunch).
 bool programmaticLaunch();
 

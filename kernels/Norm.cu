@@ -66,74 +66,78 @@ __global__ void __launch_bounds__(1024) normKernel(NormArgs a) {
   constexpr bool kTeam = TEAM > 0;
   const int teamSize = kTeam ? TEAM : blockDim.x;
   const int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;
-  const int64_t base =
-      kTeam ? (int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM) * ITEMS
-            : int64_t(blockIdx.x);
   const int64_t d = a.x.rowLength;
-  auto rowOf = [&](int i) { return kTeam ? base + i : base; };
-  auto colOf = [&](int i) { return (int64_t(lane) + (kTeam ? 0 : int64_t(i) * teamSize)) * N; };
-  auto active = [&](int i) { return rowOf(i) < a.totalRows && colOf(i) < d; };
-  // Every load of every item first: the residual store below may alias x
-  // for all the compiler knows, so loads after it would wait for it.
-  float v[ITEMS][N], aux[ITEMS][N], ss[ITEMS];
+  // A block covers rowsPerBlock rows a step; a grid smaller than the rows
+  // (the persistent launch) strides over them. The trip count is the
+  // block's, so every lane of a warp reaches the team reductions.
+  const int64_t rowsPerBlock = kTeam ? int64_t(blockDim.x / TEAM) * ITEMS : 1;
+  for (int64_t blk = blockIdx.x; blk * rowsPerBlock < a.totalRows; blk += gridDim.x) {
+    const int64_t base = kTeam ? (blk * (blockDim.x / TEAM) + threadIdx.x / TEAM) * ITEMS : blk;
+    auto rowOf = [&](int i) { return kTeam ? base + i : base; };
+    auto colOf = [&](int i) { return (int64_t(lane) + (kTeam ? 0 : int64_t(i) * teamSize)) * N; };
+    auto active = [&](int i) { return rowOf(i) < a.totalRows && colOf(i) < d; };
+    // Every load of every item first: the residual store below may alias x
+    // for all the compiler knows, so loads after it would wait for it.
+    float v[ITEMS][N], aux[ITEMS][N], ss[ITEMS];
 #pragma unroll
-  for (int i = 0; i < ITEMS; ++i) {
-    if (!active(i))
-      continue;
-    const SelectedRow sel = selectRow(a, rowOf(i));
-    const int64_t e = colOf(i);
-    loadVec<T, N>(rowPtr<T>(sel.x, sel.r) + e, v[i]);
-    if constexpr (MODE != NormMode::Plain)
-      loadVec<T, N>(rowPtr<T>(a.aux, sel.r) + e, aux[i]);
-  }
-  // aux becomes silu(z) in the gated modes.
+    for (int i = 0; i < ITEMS; ++i) {
+      if (!active(i))
+        continue;
+      const SelectedRow sel = selectRow(a, rowOf(i));
+      const int64_t e = colOf(i);
+      loadVec<T, N>(rowPtr<T>(sel.x, sel.r) + e, v[i]);
+      if constexpr (MODE != NormMode::Plain)
+        loadVec<T, N>(rowPtr<T>(a.aux, sel.r) + e, aux[i]);
+    }
+    // aux becomes silu(z) in the gated modes.
 #pragma unroll
-  for (int i = 0; i < ITEMS; ++i) {
-    ss[i] = 0.0f;
-    if (!active(i))
-      continue;
+    for (int i = 0; i < ITEMS; ++i) {
+      ss[i] = 0.0f;
+      if (!active(i))
+        continue;
 #pragma unroll
-    for (int j = 0; j < N; ++j) {
+      for (int j = 0; j < N; ++j) {
+        if constexpr (MODE == NormMode::Add)
+          v[i][j] = roundTo<T>(v[i][j] + aux[i][j]);
+        if constexpr (MODE == NormMode::GatedBefore || MODE == NormMode::GatedAfter)
+          aux[i][j] = siluf(aux[i][j]);
+        if constexpr (MODE == NormMode::GatedAfter)
+          v[i][j] *= aux[i][j];
+        ss[i] += v[i][j] * v[i][j];
+      }
       if constexpr (MODE == NormMode::Add)
-        v[i][j] = roundTo<T>(v[i][j] + aux[i][j]);
-      if constexpr (MODE == NormMode::GatedBefore || MODE == NormMode::GatedAfter)
-        aux[i][j] = siluf(aux[i][j]);
-      if constexpr (MODE == NormMode::GatedAfter)
-        v[i][j] *= aux[i][j];
-      ss[i] += v[i][j] * v[i][j];
+        storeVec<T, N>(rowPtr<T>(a.auxOut, selectRow(a, rowOf(i)).r) + colOf(i), v[i]);
     }
-    if constexpr (MODE == NormMode::Add)
-      storeVec<T, N>(rowPtr<T>(a.auxOut, selectRow(a, rowOf(i)).r) + colOf(i), v[i]);
-  }
-  if constexpr (kTeam) {
+    if constexpr (kTeam) {
 #pragma unroll
-    for (int i = 0; i < ITEMS; ++i)
-      ss[i] = teamSum(ss[i], TEAM);
-  } else {
-    float total = 0.0f;
+      for (int i = 0; i < ITEMS; ++i)
+        ss[i] = teamSum(ss[i], TEAM);
+    } else {
+      float total = 0.0f;
 #pragma unroll
-    for (int i = 0; i < ITEMS; ++i)
-      total += ss[i];
-    total = blockSum(total);
+      for (int i = 0; i < ITEMS; ++i)
+        total += ss[i];
+      total = blockSum(total);
 #pragma unroll
-    for (int i = 0; i < ITEMS; ++i)
-      ss[i] = total;
-  }
-#pragma unroll
-  for (int i = 0; i < ITEMS; ++i) {
-    if (!active(i))
-      continue;
-    const SelectedRow sel = selectRow(a, rowOf(i));
-    float scale = 1.0f / sqrtf(ss[i] / float(d) + sel.p.epsilon);
-    float out[N], w[N];
-    loadVec<W, N>(static_cast<const W *>(sel.p.weight) + colOf(i), w);
-#pragma unroll
-    for (int j = 0; j < N; ++j) {
-      out[j] = (v[i][j] * scale) * (w[j] + sel.p.weightBias);
-      if constexpr (MODE == NormMode::GatedBefore)
-        out[j] *= aux[i][j];
+      for (int i = 0; i < ITEMS; ++i)
+        ss[i] = total;
     }
-    storeVec<T, N>(rowPtr<T>(sel.y, sel.r) + colOf(i), out);
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i) {
+      if (!active(i))
+        continue;
+      const SelectedRow sel = selectRow(a, rowOf(i));
+      float scale = 1.0f / sqrtf(ss[i] / float(d) + sel.p.epsilon);
+      float out[N], w[N];
+      loadVec<W, N>(static_cast<const W *>(sel.p.weight) + colOf(i), w);
+#pragma unroll
+      for (int j = 0; j < N; ++j) {
+        out[j] = (v[i][j] * scale) * (w[j] + sel.p.weightBias);
+        if constexpr (MODE == NormMode::GatedBefore)
+          out[j] *= aux[i][j];
+      }
+      storeVec<T, N>(rowPtr<T>(sel.y, sel.r) + colOf(i), out);
+    }
   }
 }
 
@@ -200,6 +204,15 @@ int64_t rowThreads(int64_t vectors) {
   return std::min<int64_t>(1024, (vectors + 31) / 32 * 32);
 }
 
+/// Blocks to launch for `steps` block steps: all of them, or with
+/// gTuning.blocksPerSm a persistent grid of that many blocks per SM that
+/// strides over the steps.
+int64_t cappedGrid(int64_t steps) {
+  if (gTuning.blocksPerSm <= 0 || smCount() == 0)
+    return steps;
+  return std::min<int64_t>(steps, int64_t(smCount()) * gTuning.blocksPerSm);
+}
+
 template <NormMode MODE, typename T, typename W, int N>
 cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
   if (a.totalRows == 0)
@@ -212,7 +225,7 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
       team *= 2;
     int64_t teamsPerBlock = 256 / team;
     int rows = gTuning.teamRows > 0 ? gTuning.teamRows : 1;
-    dim3 grid((a.totalRows + teamsPerBlock * rows - 1) / (teamsPerBlock * rows));
+    dim3 grid(cappedGrid((a.totalRows + teamsPerBlock * rows - 1) / (teamsPerBlock * rows)));
     auto launch = [&](auto tag) {
       constexpr int kTeam = decltype(tag)::value;
       if (rows == 2)
@@ -231,7 +244,7 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
   // One row per block, up to 4 vectors per thread in registers.
   int64_t threads = rowThreads(vectors);
   int64_t items = (vectors + threads - 1) / threads;
-  dim3 grid(a.totalRows);
+  dim3 grid(cappedGrid(a.totalRows));
   switch (items) {
   case 1: launchKernel(normKernel<MODE, T, W, N, 1, 0>, grid, threads, 0, s, a); break;
   case 2: launchKernel(normKernel<MODE, T, W, N, 2, 0>, grid, threads, 0, s, a); break;

@@ -160,17 +160,21 @@ __device__ __forceinline__ bool ranksBefore(float a, int ia, float b, int ib) {
 /// The spec's ranking as one unsigned key, larger = ranks first: the float's
 /// bits made order-preserving (NaN above everything, -0 equal to +0), then
 /// the inverted index (equal values: lower index first). 0 is no candidate.
-__device__ __forceinline__ uint64_t rankKey(float v, int index) {
+/// The value part of the key alone: order-preserving bits (NaN highest,
+/// -0 as +0), for rankings where equal values need no index order.
+__device__ __forceinline__ uint32_t orderedBits(float v) {
   uint32_t u = __float_as_uint(v == 0.0f ? 0.0f : v);
-  uint32_t ordered = isnan(v) ? 0xffffffffu : (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-  return (uint64_t(ordered) << 32) | uint32_t(~uint32_t(index));
+  return isnan(v) ? 0xffffffffu : (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
-__device__ __forceinline__ int keyIndex(uint64_t key) { return int(~uint32_t(key)); }
-__device__ __forceinline__ float keyValue(uint64_t key) {
-  uint32_t ordered = uint32_t(key >> 32);
+__device__ __forceinline__ float orderedValue(uint32_t ordered) {
   uint32_t u = (ordered & 0x80000000u) ? (ordered & 0x7fffffffu) : ~ordered;
   return __uint_as_float(u);
 }
+__device__ __forceinline__ uint64_t rankKey(float v, int index) {
+  return (uint64_t(orderedBits(v)) << 32) | uint32_t(~uint32_t(index));
+}
+__device__ __forceinline__ int keyIndex(uint64_t key) { return int(~uint32_t(key)); }
+__device__ __forceinline__ float keyValue(uint64_t key) { return orderedValue(uint32_t(key >> 32)); }
 
 /// Max of a 64-bit key over the warp: two warp reductions (redux.sync), the
 /// high words, then the low words of the lanes holding the highest one.

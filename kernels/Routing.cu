@@ -136,6 +136,35 @@ __global__ void routeKernel(RowView src, RowView biasedView, const float *bias, 
   }
 }
 
+/// Sorts a lane's keys, largest first: the optimal 19-exchange network for
+/// 8 keys and 5 for 4; odd-even transposition for other counts.
+template <int N> __device__ __forceinline__ void sortDescending(uint64_t (&k)[N]) {
+  auto exchange = [&](int i, int j) {
+    uint64_t a = k[i], c = k[j];
+    k[i] = a > c ? a : c;
+    k[j] = a > c ? c : a;
+  };
+  if constexpr (N == 8) {
+    constexpr int kNet[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6},
+                                 {3, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {2, 4}, {3, 5},
+                                 {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
+#pragma unroll
+    for (int e = 0; e < 19; ++e)
+      exchange(kNet[e][0], kNet[e][1]);
+  } else if constexpr (N == 4) {
+    constexpr int kNet[5][2] = {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {1, 2}};
+#pragma unroll
+    for (int e = 0; e < 5; ++e)
+      exchange(kNet[e][0], kNet[e][1]);
+  } else {
+#pragma unroll
+    for (int pass = 0; pass < N; ++pass)
+#pragma unroll
+      for (int i = pass % 2; i + 1 < N; i += 2)
+        exchange(i, i + 1);
+  }
+}
+
 /// Contiguous layout: lane l holds experts [l * PER, (l + 1) * PER), so a
 /// group of G experts is G / PER consecutive lanes (a power of two), a
 /// lane's logits are one or two 16-byte loads, and a group's top-2 is a
@@ -164,28 +193,29 @@ __global__ void routeContiguousKernel(RowView src, RowView biasedView, const flo
       b[i] = s[i] + b[i];
     }
   }
+  uint64_t keys[PER];
+#pragma unroll
+  for (int i = 0; i < PER; ++i)
+    keys[i] = rankKey(b[i], first + i);
   int groupSize = PER * lanesPerGroup;
   int group = lane / lanesPerGroup;
-  bool keptGroup = true;
   if (p.topkGroup < p.nGroup) {
-    // The group's two largest biased values (by the ranking keys).
-    uint64_t k1 = 0, k2 = 0;
+    // The group's two largest biased values. Equal values give equal sums,
+    // so the value bits alone rank them (32-bit compares).
+    uint32_t k1 = 0, k2 = 0;
 #pragma unroll
     for (int i = 0; i < PER; ++i) {
-      uint64_t key = rankKey(b[i], first + i);
-      uint64_t lo = key > k1 ? k1 : key;
-      k1 = key > k1 ? key : k1;
-      k2 = lo > k2 ? lo : k2;
+      uint32_t key = uint32_t(keys[i] >> 32);
+      k2 = max(k2, min(k1, key));
+      k1 = max(k1, key);
     }
     for (int o = 1; o < lanesPerGroup; o *= 2) {
-      uint64_t o1 = __shfl_xor_sync(0xffffffffu, k1, o);
-      uint64_t o2 = __shfl_xor_sync(0xffffffffu, k2, o);
-      uint64_t hi = o1 > k1 ? o1 : k1, lo = o1 > k1 ? k1 : o1;
-      uint64_t second = o2 > k2 ? o2 : k2;
-      k2 = lo > second ? lo : second;
-      k1 = hi;
+      uint32_t o1 = __shfl_xor_sync(0xffffffffu, k1, o);
+      uint32_t o2 = __shfl_xor_sync(0xffffffffu, k2, o);
+      k2 = max(min(k1, o1), max(k2, o2));
+      k1 = max(k1, o1);
     }
-    float score = groupSize == 1 ? keyValue(k1) : keyValue(k1) + keyValue(k2);
+    float score = groupSize == 1 ? orderedValue(k1) : orderedValue(k1) + orderedValue(k2);
     uint64_t gkey = lane % lanesPerGroup == 0 ? rankKey(score, group) : 0;
     uint64_t kept = 0;
     for (int round = 0; round < p.topkGroup; ++round) {
@@ -195,21 +225,13 @@ __global__ void routeContiguousKernel(RowView src, RowView biasedView, const flo
       if (g == group)
         gkey = 0;
     }
-    keptGroup = kept >> group & 1;
-  }
-  // Sorted keys of this lane's candidates (odd-even transposition sort).
-  uint64_t keys[PER];
+    if (!(kept >> group & 1)) {
 #pragma unroll
-  for (int i = 0; i < PER; ++i)
-    keys[i] = keptGroup ? rankKey(b[i], first + i) : 0;
-#pragma unroll
-  for (int pass = 0; pass < PER; ++pass)
-#pragma unroll
-    for (int i = pass % 2; i + 1 < PER; i += 2) {
-      uint64_t a = keys[i], c = keys[i + 1];
-      keys[i] = a > c ? a : c;
-      keys[i + 1] = a > c ? c : a;
+      for (int i = 0; i < PER; ++i)
+        keys[i] = 0;
     }
+  }
+  sortDescending(keys);
   int myId = 0;
   for (int j = 0; j < p.topk; ++j) {
     uint64_t best = warpMaxKey(keys[0]);
@@ -223,8 +245,8 @@ __global__ void routeContiguousKernel(RowView src, RowView biasedView, const flo
     if (lane == j)
       myId = id;
   }
-  // Lane j < topk re-reads its pick's score (an L1 hit); the sum runs in id
-  // order, as the reference sums.
+  // Lane j < topk re-reads its pick's score (an L1 hit); the sum runs in
+  // pick order, as the reference sums.
   float w = 0.0f;
   if (lane < p.topk) {
     float v = toFloat(rowPtr<T>(src, token)[myId]);

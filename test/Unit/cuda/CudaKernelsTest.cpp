@@ -514,12 +514,7 @@ TEST_CASE("programmatic dependent launch keeps a chain of dependent kernels corr
     ~Off() { setCudaProgrammaticLaunch(false); }
   } off;
   const Backend &gpu = cudaBackend();
-  ThreadGroup group(1);
-  Executor ex(plan, plan.functions[0], gpu, group.rank(0), ExecutorOptions{});
-  MemoryPool pool(gpu.allocator);
-  std::vector<Tensor> dev;
-  for (const Tensor &t : in)
-    dev.push_back(gpu.upload(t, pool));
+  DeviceSession session(gpu, plan, in, ExecutorOptions{});
   auto check = [&](const std::vector<Tensor> &out, const char *how) {
     for (size_t i = 0; i < cpu.size(); ++i) {
       OutputDiff diff = compareTensors(gpu.download(out[i]), cpu[i],
@@ -529,10 +524,10 @@ TEST_CASE("programmatic dependent launch keeps a chain of dependent kernels corr
       CHECK(diff.ok());
     }
   };
-  check(ex.run(dev), "eager");
+  check(session.run(), "eager");
   gpu.synchronize();
   gpu.beginCapture();
-  std::vector<Tensor> out = ex.run(dev);
+  std::vector<Tensor> out = session.run();
   void *graph = gpu.endCapture();
   for (int i = 0; i < 3; ++i)
     gpu.replay(graph);

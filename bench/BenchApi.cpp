@@ -40,6 +40,12 @@ int llmf_set_pdl(int64_t on, void *) {
   return 0;
 }
 
+/// Gated norm + quant launch-shape overrides for --sweep-norm (0 = default).
+int llmf_set_gated_tuning(int64_t rowsPerTeam, int64_t blocksPerSm, void *) {
+  setGatedQuantTuning(GatedQuantTuning{int(rowsPerTeam), int(blocksPerSm)});
+  return 0;
+}
+
 /// Norm launch-shape overrides for --sweep-norm (0 = the launcher's choice).
 int llmf_set_norm_tuning(int64_t rowThreads, int64_t teamRows, int64_t blocksPerSm, void *) {
   setNormTuning(NormTuning{int(rowThreads), int(teamRows), int(blocksPerSm)});

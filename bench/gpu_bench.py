@@ -311,7 +311,7 @@ def measure_copy_gbps(replays):
 def sweep_norm(ours, l2, replays):
     """Fused time of each launch shape: threads per row (block-per-row
     path) and a persistent grid (blocks per SM) for add + RMSNorm; rows per
-    team and a persistent grid for Q/K."""
+    team and a persistent grid for Q/K and for the gated norm + quant."""
     def timed(c):
         n_sets = sets_for(c["bytes"], l2)
         sets = [c["make"]() for _ in range(n_sets)]
@@ -336,6 +336,14 @@ def sweep_norm(ours, l2, replays):
             cells.append(f"{rows}/{bps or '-'}:{timed(chain_qk_norm(ours, t, False)):.2f}")
         print(f"qk_norm T={t} (rows per team/blocks per SM): " + "  ".join(cells), flush=True)
     ours.set_norm_tuning(0, 0, 0)
+    for t in (32, 4096, 16384):
+        cells = []
+        for rows, bps in ((1, 0), (2, 0), (1, 4), (1, 8), (2, 4)):
+            ours.set_gated_tuning(rows, bps)
+            cells.append(f"{rows}/{bps or '-'}:{timed(chain_gated_quant(ours, t)):.2f}")
+        print(f"gated_norm_quant_fp8 T={t} (rows per team/blocks per SM): " + "  ".join(cells),
+              flush=True)
+    ours.set_gated_tuning(0, 0)
 
 
 def main():
@@ -347,7 +355,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer shapes")
     ap.add_argument("--only", default="", help="chains whose name contains this")
     ap.add_argument("--sweep-norm", action="store_true",
-                    help="time the norm kernels' launch shapes, then exit")
+                    help="time the norm and gated-quant kernels' launch shapes, then exit")
     args = ap.parse_args()
     ours = Ours(load_lib(args.lib))
     props = torch.cuda.get_device_properties(0)

@@ -84,6 +84,15 @@ cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBe
                                  int64_t heads, int64_t groupSize, uint8_t *q,
                                  float *scale, cudaStream_t stream);
 
+/// Launch-shape overrides of rmsNormGatedQuantFp8's register path for
+/// benchmark sweeps (0 = default): head rows per team (1 or 2) and a
+/// persistent grid of blocksPerSm blocks per SM. Not thread-safe.
+struct GatedQuantTuning {
+  int rowsPerTeam = 0;
+  int blocksPerSm = 0;
+};
+void setGatedQuantTuning(GatedQuantTuning tuning);
+
 // Quantization ----------------------------------------------------------------
 /// Per-group dynamic FP8: scale = max(amax, 1e-10) / 448, q = fp8(x / scale).
 cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,

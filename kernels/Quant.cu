@@ -122,54 +122,75 @@ __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uin
 /// write their codes (VEC bytes a lane, two per conversion) and scale. No
 /// shared memory. Instruction count per element decides its speed (the
 /// bytes are few), hence the cheap SiLU, divider and paired conversions.
-template <typename T, typename W, int VEC, int TEAM, bool BEFORE>
+template <typename T, typename W, int VEC, int TEAM, bool BEFORE, int ROWS>
 __global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, int groupLanes,
                                      int64_t groupSize, uint8_t *q, float *scale) {
   pdlEnter();
-  int lane = threadIdx.x % TEAM;
-  int64_t row = int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM;
-  bool active = row < x.rows;
-  int64_t d = x.rowLength, e = int64_t(lane) * VEC;
-  float v[VEC], g[VEC], wv[VEC];
-  float ss = 0.0f;
+  const int lane = threadIdx.x % TEAM;
+  const int64_t teams = blockDim.x / TEAM, d = x.rowLength, e = int64_t(lane) * VEC;
+  float wv[VEC];
   loadVec<W, VEC>(static_cast<const W *>(p.weight) + e, wv);
-  if (active) {
-    loadVec<T, VEC>(rowPtr<T>(x, row) + e, v);
-    float zv[VEC];
-    loadVec<T, VEC>(rowPtr<T>(z, row) + e, zv);
+  // A team owns ROWS consecutive head rows a step; a persistent grid strides
+  // over the steps (the trip count is the block's: every lane reaches the
+  // team reductions).
+  for (int64_t blk = blockIdx.x; blk * teams * ROWS < x.rows; blk += gridDim.x) {
+    const int64_t base = (blk * teams + threadIdx.x / TEAM) * ROWS;
+    float v[ROWS][VEC], g[ROWS][VEC], ss[ROWS], amax[ROWS];
 #pragma unroll
-    for (int j = 0; j < VEC; ++j) {
-      g[j] = siluf(zv[j]);
-      if constexpr (!BEFORE)
-        v[j] *= g[j];
-      ss += v[j] * v[j];
+    for (int r = 0; r < ROWS; ++r) {
+      ss[r] = 0.0f;
+      if (base + r >= x.rows)
+        continue;
+      loadVec<T, VEC>(rowPtr<T>(x, base + r) + e, v[r]);
+      loadVec<T, VEC>(rowPtr<T>(z, base + r) + e, g[r]);
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+      if (base + r >= x.rows)
+        continue;
+#pragma unroll
+      for (int j = 0; j < VEC; ++j) {
+        g[r][j] = siluf(g[r][j]);
+        if constexpr (!BEFORE)
+          v[r][j] *= g[r][j];
+        ss[r] += v[r][j] * v[r][j];
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+      ss[r] = teamSum(ss[r], TEAM);
+      float rs = 1.0f / sqrtf(ss[r] / float(d) + p.epsilon);
+      amax[r] = 0.0f;
+#pragma unroll
+      for (int j = 0; j < VEC; ++j) {
+        float out = (v[r][j] * rs) * (wv[j] + p.weightBias);
+        if constexpr (BEFORE)
+          out *= g[r][j];
+        v[r][j] = roundTo<T>(out);
+        amax[r] = maxNaN(amax[r], fabsf(v[r][j]));
+      }
+      amax[r] = teamMaxNaN(amax[r], groupLanes);
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+      const int64_t row = base + r;
+      if (row >= x.rows)
+        continue;
+      float s = groupScale(amax[r], isnan(amax[r]));
+      uint32_t words[VEC / 4];
+      groupCodes(v[r], s, words);
+      uint8_t *qr = q + row * d + e;
+      if constexpr (VEC == 8)
+        *reinterpret_cast<uint2 *>(qr) = make_uint2(words[0], words[1]);
+      else
+        *reinterpret_cast<uint32_t *>(qr) = words[0];
+      if (lane % groupLanes == 0)
+        scale[row * (d / groupSize) + e / groupSize] = s;
     }
   }
-  ss = teamSum(ss, TEAM);
-  float r = 1.0f / sqrtf(ss / float(d) + p.epsilon);
-  float amax = 0.0f;
-#pragma unroll
-  for (int j = 0; j < VEC; ++j) {
-    float out = (v[j] * r) * (wv[j] + p.weightBias);
-    if constexpr (BEFORE)
-      out *= g[j];
-    v[j] = roundTo<T>(out);
-    amax = maxNaN(amax, fabsf(v[j]));
-  }
-  amax = teamMaxNaN(amax, groupLanes);
-  if (!active)
-    return;
-  float s = groupScale(amax, isnan(amax));
-  uint32_t words[VEC / 4];
-  groupCodes(v, s, words);
-  uint8_t *qr = q + row * d + e;
-  if constexpr (VEC == 8)
-    *reinterpret_cast<uint2 *>(qr) = make_uint2(words[0], words[1]);
-  else
-    *reinterpret_cast<uint32_t *>(qr) = words[0];
-  if (lane % groupLanes == 0)
-    scale[row * (d / groupSize) + e / groupSize] = s;
 }
+
+GatedQuantTuning gGatedTuning;
 
 /// Team size for the fast path, or 0 when it does not apply.
 int gatedQuantTeam(const RowView &x, const RowView &z, const NormParams &p, size_t elemSize,
@@ -238,11 +259,18 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
   int lanes = 0;
   int team = gatedQuantTeam(x, z, p, sizeof(T), sizeof(W), kVec, groupSize, lanes);
   if (team > 0) {
-    dim3 grid((x.rows * team + 255) / 256);
+    int rows = gGatedTuning.rowsPerTeam == 2 ? 2 : 1;
+    int64_t steps = (x.rows * team + 256 * rows - 1) / (256 * rows);
+    if (gGatedTuning.blocksPerSm > 0 && smCount() > 0)
+      steps = std::min<int64_t>(steps, int64_t(smCount()) * gGatedTuning.blocksPerSm);
+    dim3 grid(steps);
     auto launch = [&](auto teamTag) {
       constexpr int kTeam = decltype(teamTag)::value;
-      auto kernel = beforeGate ? gatedQuantTeamKernel<T, W, kVec, kTeam, true>
-                               : gatedQuantTeamKernel<T, W, kVec, kTeam, false>;
+      auto kernel = beforeGate ? gatedQuantTeamKernel<T, W, kVec, kTeam, true, 1>
+                               : gatedQuantTeamKernel<T, W, kVec, kTeam, false, 1>;
+      if (rows == 2)
+        kernel = beforeGate ? gatedQuantTeamKernel<T, W, kVec, kTeam, true, 2>
+                            : gatedQuantTeamKernel<T, W, kVec, kTeam, false, 2>;
       launchKernel(kernel, grid, 256, 0, stream, x, z, p, lanes, groupSize, q, scale);
     };
     switch (team) {
@@ -271,6 +299,8 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
 }
 
 } // namespace
+
+void setGatedQuantTuning(GatedQuantTuning t) { gGatedTuning = t; }
 
 cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
                      cudaStream_t stream) {

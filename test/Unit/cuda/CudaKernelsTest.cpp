@@ -11,6 +11,7 @@
 #include "runtime/Compare.h"
 #include "runtime/Inputs.h"
 #include "runtime/cuda/CudaBackend.h"
+#include "kernels/Kernels.h"
 
 #include "../runtime/OpTestSupport.h"
 
@@ -534,6 +535,44 @@ TEST_CASE("programmatic dependent launch keeps a chain of dependent kernels corr
   gpu.synchronize();
   gpu.destroyGraph(graph);
   check(out, "graph");
+}
+
+TEST_CASE("every benchmark launch shape computes the same results", "[cuda][misc][tuning]") {
+  // The sweep hooks of the benchmark (threads per row, rows per team,
+  // persistent grids) must never change a result.
+  namespace k = llmf::kernels;
+  struct Reset {
+    ~Reset() {
+      k::setNormTuning({});
+      k::setGatedQuantTuning({});
+    }
+  } reset;
+  TensorType x{DType::BF16, {1000, 4096}}, w{DType::BF16, {4096}};
+  Plan add = oneStepPlan("fused_add_rms_norm", normAttrs(1e-6f), {x, x, w}, {x, x}, 1);
+  setRoles(add, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+  Plan qk = qkPlan(DType::BF16, 999, 32, 8, 128, 1.0f);
+  OpAttrs g = normAttrs(1e-6f);
+  g.normBeforeGate = true;
+  g.groupSize = 128;
+  TensorType gx{DType::BF16, {999 * 32, 128}};
+  Plan gated = oneStepPlan("fused_rms_norm_gated_quant_fp8", g,
+                           {gx, gx, TensorType{DType::BF16, {128}}},
+                           {{DType::F8E4M3FN, {999, 4096}}, {DType::F32, {999, 32}}}, 1);
+  setRoles(gated, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+  uint64_t seed = 3000;
+  for (k::NormTuning t : {k::NormTuning{448, 0, 0}, k::NormTuning{1024, 0, 2},
+                          k::NormTuning{0, 2, 0}, k::NormTuning{0, 1, 4}}) {
+    k::setNormTuning(t);
+    compareBackends(add, ++seed, "fused_add_rms_norm tuned");
+    compareBackends(qk, ++seed, "fused_qk_rms_norm tuned");
+  }
+  k::setNormTuning({});
+  for (k::GatedQuantTuning t : {k::GatedQuantTuning{2, 0}, k::GatedQuantTuning{1, 4},
+                                k::GatedQuantTuning{2, 4}}) {
+    k::setGatedQuantTuning(t);
+    compareBackends(gated, ++seed, "fused_rms_norm_gated_quant_fp8 tuned",
+                    {std::nullopt, defaultTolerance(DType::BF16)});
+  }
 }
 
 TEST_CASE("bad sizes get a clear error naming what the kernel needs", "[cuda][errors]") {

@@ -40,6 +40,12 @@ int llmf_set_pdl(int64_t on, void *) {
   return 0;
 }
 
+/// Routing register bound off (1) or on (0, the default) for --sweep-norm.
+int llmf_set_routing_tuning(int64_t unbounded, void *) {
+  setRoutingTuning(RoutingTuning{int(unbounded)});
+  return 0;
+}
+
 /// Gated norm + quant launch-shape overrides for --sweep-norm (0 = default).
 int llmf_set_gated_tuning(int64_t rowsPerTeam, int64_t blocksPerSm, void *) {
   setGatedQuantTuning(GatedQuantTuning{int(rowsPerTeam), int(blocksPerSm)});

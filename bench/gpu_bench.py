@@ -344,6 +344,15 @@ def sweep_norm(ours, l2, replays):
         print(f"gated_norm_quant_fp8 T={t} (rows per team/blocks per SM): " + "  ".join(cells),
               flush=True)
     ours.set_gated_tuning(0, 0)
+    for model, e, g, tg in (("DeepSeek-V3", 256, 8, 4), ("GLM-4.5-Air", 128, 1, 1)):
+        for t in (1, 2048, 8192):
+            cells = []
+            for unbounded in (0, 1):
+                ours.set_routing_tuning(unbounded)
+                us = timed(chain_router(ours, t, e, g, tg))
+                cells.append(f"{'unbounded' if unbounded else '32 regs'}:{us:.2f}")
+            print(f"moe_router {model} T={t}: " + "  ".join(cells), flush=True)
+    ours.set_routing_tuning(0)
 
 
 def main():

@@ -107,6 +107,12 @@ struct RoutingParams {
   bool renormalize = false;
   float routedScalingFactor = 1.0f;
 };
+/// Benchmark override: unbounded = 1 lets the routing kernel of 4 or 8
+/// experts a lane use more than 32 registers (fewer tokens per SM).
+struct RoutingTuning {
+  int unbounded = 0;
+};
+void setRoutingTuning(RoutingTuning tuning);
 /// DeepSeek-V3 noaux_tc routing of [T, E] f32 scores / biased.
 cudaError_t groupedTopk(RowView scores, RowView biased, RoutingParams p, float *weights,
                         int32_t *ids, cudaStream_t stream);

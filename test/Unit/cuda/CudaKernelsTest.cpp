@@ -545,6 +545,7 @@ TEST_CASE("every benchmark launch shape computes the same results", "[cuda][misc
     ~Reset() {
       k::setNormTuning({});
       k::setGatedQuantTuning({});
+      k::setRoutingTuning({});
     }
   } reset;
   TensorType x{DType::BF16, {1000, 4096}}, w{DType::BF16, {4096}};
@@ -573,6 +574,16 @@ TEST_CASE("every benchmark launch shape computes the same results", "[cuda][misc
     compareBackends(gated, ++seed, "fused_rms_norm_gated_quant_fp8 tuned",
                     {std::nullopt, defaultTolerance(DType::BF16)});
   }
+  OpAttrs r;
+  r.nGroup = 8;
+  r.topkGroup = 4;
+  r.topk = 8;
+  r.renormalize = true;
+  Plan router = oneStepPlan("fused_moe_router", r, {{DType::BF16, {999, 256}}, {DType::F32, {256}}},
+                            {{DType::F32, {999, 8}}, {DType::I32, {999, 8}}}, 1);
+  setRoles(router, {InputRole::Logits, InputRole::Bias});
+  k::setRoutingTuning(k::RoutingTuning{1});
+  compareBackends(router, ++seed, "fused_moe_router unbounded registers");
 }
 
 TEST_CASE("bad sizes get a clear error naming what the kernel needs", "[cuda][errors]") {

@@ -122,9 +122,12 @@ __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uin
 /// write their codes (VEC bytes a lane, two per conversion) and scale. No
 /// shared memory. Instruction count per element decides its speed (the
 /// bytes are few), hence the cheap SiLU, divider and paired conversions.
+/// The register bound keeps one row a team at 5 blocks an SM, as measured
+/// before the persistent loop added live registers.
 template <typename T, typename W, int VEC, int TEAM, bool BEFORE, int ROWS>
-__global__ void gatedQuantTeamKernel(RowView x, RowView z, NormParams p, int groupLanes,
-                                     int64_t groupSize, uint8_t *q, float *scale) {
+__global__ void __launch_bounds__(256, ROWS == 1 ? 5 : 3)
+    gatedQuantTeamKernel(RowView x, RowView z, NormParams p, int groupLanes, int64_t groupSize,
+                         uint8_t *q, float *scale) {
   pdlEnter();
   const int lane = threadIdx.x % TEAM;
   const int64_t teams = blockDim.x / TEAM, d = x.rowLength, e = int64_t(lane) * VEC;

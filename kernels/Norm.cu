@@ -55,89 +55,99 @@ template <int TEAM> __device__ __forceinline__ float rowSum(float v) {
 /// each per lane: more loads in flight per thread), several teams a block.
 /// TEAM == 0: the block owns one row, ITEMS vectors of it per thread. The
 /// weight (an L2 hit) is read after the reduction: loading it earlier cost
-/// registers, hence resident blocks, and gained nothing measurable.
-///
-/// The block path launches up to 1024 threads, so the kernel is compiled for
-/// them (at most 64 registers): 4 vectors a thread in the gated modes would
-/// otherwise take up to 111 registers and fail to launch.
+/// registers, hence resident blocks, and gained nothing measurable. One
+/// step: the rows of block index `blk`.
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM>
-__global__ void __launch_bounds__(1024) normKernel(NormArgs a) {
-  pdlEnter();
+__device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
   constexpr bool kTeam = TEAM > 0;
   const int teamSize = kTeam ? TEAM : blockDim.x;
   const int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;
   const int64_t d = a.x.rowLength;
-  // A block covers rowsPerBlock rows a step; a grid smaller than the rows
-  // (the persistent launch) strides over them. The trip count is the
-  // block's, so every lane of a warp reaches the team reductions.
-  const int64_t rowsPerBlock = kTeam ? int64_t(blockDim.x / TEAM) * ITEMS : 1;
-  for (int64_t blk = blockIdx.x; blk * rowsPerBlock < a.totalRows; blk += gridDim.x) {
-    const int64_t base = kTeam ? (blk * (blockDim.x / TEAM) + threadIdx.x / TEAM) * ITEMS : blk;
-    auto rowOf = [&](int i) { return kTeam ? base + i : base; };
-    auto colOf = [&](int i) { return (int64_t(lane) + (kTeam ? 0 : int64_t(i) * teamSize)) * N; };
-    auto active = [&](int i) { return rowOf(i) < a.totalRows && colOf(i) < d; };
-    // Every load of every item first: the residual store below may alias x
-    // for all the compiler knows, so loads after it would wait for it.
-    float v[ITEMS][N], aux[ITEMS][N], ss[ITEMS];
+  const int64_t base = kTeam ? (blk * (blockDim.x / TEAM) + threadIdx.x / TEAM) * ITEMS : blk;
+  auto rowOf = [&](int i) { return kTeam ? base + i : base; };
+  auto colOf = [&](int i) { return (int64_t(lane) + (kTeam ? 0 : int64_t(i) * teamSize)) * N; };
+  auto active = [&](int i) { return rowOf(i) < a.totalRows && colOf(i) < d; };
+  // Every load of every item first: the residual store below may alias x
+  // for all the compiler knows, so loads after it would wait for it.
+  float v[ITEMS][N], aux[ITEMS][N], ss[ITEMS];
 #pragma unroll
-    for (int i = 0; i < ITEMS; ++i) {
-      if (!active(i))
-        continue;
-      const SelectedRow sel = selectRow(a, rowOf(i));
-      const int64_t e = colOf(i);
-      loadVec<T, N>(rowPtr<T>(sel.x, sel.r) + e, v[i]);
-      if constexpr (MODE != NormMode::Plain)
-        loadVec<T, N>(rowPtr<T>(a.aux, sel.r) + e, aux[i]);
-    }
-    // aux becomes silu(z) in the gated modes.
+  for (int i = 0; i < ITEMS; ++i) {
+    if (!active(i))
+      continue;
+    const SelectedRow sel = selectRow(a, rowOf(i));
+    const int64_t e = colOf(i);
+    loadVec<T, N>(rowPtr<T>(sel.x, sel.r) + e, v[i]);
+    if constexpr (MODE != NormMode::Plain)
+      loadVec<T, N>(rowPtr<T>(a.aux, sel.r) + e, aux[i]);
+  }
+  // aux becomes silu(z) in the gated modes.
 #pragma unroll
-    for (int i = 0; i < ITEMS; ++i) {
-      ss[i] = 0.0f;
-      if (!active(i))
-        continue;
+  for (int i = 0; i < ITEMS; ++i) {
+    ss[i] = 0.0f;
+    if (!active(i))
+      continue;
 #pragma unroll
-      for (int j = 0; j < N; ++j) {
-        if constexpr (MODE == NormMode::Add)
-          v[i][j] = roundTo<T>(v[i][j] + aux[i][j]);
-        if constexpr (MODE == NormMode::GatedBefore || MODE == NormMode::GatedAfter)
-          aux[i][j] = siluf(aux[i][j]);
-        if constexpr (MODE == NormMode::GatedAfter)
-          v[i][j] *= aux[i][j];
-        ss[i] += v[i][j] * v[i][j];
-      }
+    for (int j = 0; j < N; ++j) {
       if constexpr (MODE == NormMode::Add)
-        storeVec<T, N>(rowPtr<T>(a.auxOut, selectRow(a, rowOf(i)).r) + colOf(i), v[i]);
+        v[i][j] = roundTo<T>(v[i][j] + aux[i][j]);
+      if constexpr (MODE == NormMode::GatedBefore || MODE == NormMode::GatedAfter)
+        aux[i][j] = siluf(aux[i][j]);
+      if constexpr (MODE == NormMode::GatedAfter)
+        v[i][j] *= aux[i][j];
+      ss[i] += v[i][j] * v[i][j];
     }
-    if constexpr (kTeam) {
+    if constexpr (MODE == NormMode::Add)
+      storeVec<T, N>(rowPtr<T>(a.auxOut, selectRow(a, rowOf(i)).r) + colOf(i), v[i]);
+  }
+  if constexpr (kTeam) {
 #pragma unroll
-      for (int i = 0; i < ITEMS; ++i)
-        ss[i] = teamSum(ss[i], TEAM);
-    } else {
-      float total = 0.0f;
+    for (int i = 0; i < ITEMS; ++i)
+      ss[i] = teamSum(ss[i], TEAM);
+  } else {
+    float total = 0.0f;
 #pragma unroll
-      for (int i = 0; i < ITEMS; ++i)
-        total += ss[i];
-      total = blockSum(total);
+    for (int i = 0; i < ITEMS; ++i)
+      total += ss[i];
+    total = blockSum(total);
 #pragma unroll
-      for (int i = 0; i < ITEMS; ++i)
-        ss[i] = total;
+    for (int i = 0; i < ITEMS; ++i)
+      ss[i] = total;
+  }
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i) {
+    if (!active(i))
+      continue;
+    const SelectedRow sel = selectRow(a, rowOf(i));
+    float scale = 1.0f / sqrtf(ss[i] / float(d) + sel.p.epsilon);
+    float out[N], w[N];
+    loadVec<W, N>(static_cast<const W *>(sel.p.weight) + colOf(i), w);
+#pragma unroll
+    for (int j = 0; j < N; ++j) {
+      out[j] = (v[i][j] * scale) * (w[j] + sel.p.weightBias);
+      if constexpr (MODE == NormMode::GatedBefore)
+        out[j] *= aux[i][j];
     }
-#pragma unroll
-    for (int i = 0; i < ITEMS; ++i) {
-      if (!active(i))
-        continue;
-      const SelectedRow sel = selectRow(a, rowOf(i));
-      float scale = 1.0f / sqrtf(ss[i] / float(d) + sel.p.epsilon);
-      float out[N], w[N];
-      loadVec<W, N>(static_cast<const W *>(sel.p.weight) + colOf(i), w);
-#pragma unroll
-      for (int j = 0; j < N; ++j) {
-        out[j] = (v[i][j] * scale) * (w[j] + sel.p.weightBias);
-        if constexpr (MODE == NormMode::GatedBefore)
-          out[j] *= aux[i][j];
-      }
-      storeVec<T, N>(rowPtr<T>(sel.y, sel.r) + colOf(i), out);
-    }
+    storeVec<T, N>(rowPtr<T>(sel.y, sel.r) + colOf(i), out);
+  }
+}
+
+/// The norm kernel: one step per block, or (PERSISTENT, a grid smaller than
+/// the rows) a stride over the steps. The loop's trip count is the block's,
+/// so every lane of a warp reaches the team reductions. Only the sweep
+/// launches the persistent form: its loop costs registers (32 -> 53 for
+/// add + RMSNorm at 512 threads), hence resident blocks. Compiled for the
+/// 1024 threads the block path may launch (at most 64 registers): 4 vectors
+/// a thread in the gated modes would otherwise take up to 111 registers and
+/// fail to launch.
+template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM, bool PERSISTENT>
+__global__ void __launch_bounds__(1024) normKernel(NormArgs a) {
+  pdlEnter();
+  if constexpr (!PERSISTENT) {
+    normStep<MODE, T, W, N, ITEMS, TEAM>(a, blockIdx.x);
+  } else {
+    const int64_t rowsPerBlock = TEAM > 0 ? int64_t(blockDim.x / TEAM) * ITEMS : 1;
+    for (int64_t blk = blockIdx.x; blk * rowsPerBlock < a.totalRows; blk += gridDim.x)
+      normStep<MODE, T, W, N, ITEMS, TEAM>(a, blk);
   }
 }
 
@@ -206,7 +216,7 @@ int64_t rowThreads(int64_t vectors) {
 
 /// Blocks to launch for `steps` block steps: all of them, or with
 /// gTuning.blocksPerSm a persistent grid of that many blocks per SM that
-/// strides over the steps.
+/// strides over the steps (one row a team, or one vector a thread).
 int64_t cappedGrid(int64_t steps) {
   if (gTuning.blocksPerSm <= 0 || smCount() == 0)
     return steps;
@@ -224,14 +234,18 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
     while (team < vectors)
       team *= 2;
     int64_t teamsPerBlock = 256 / team;
-    int rows = gTuning.teamRows > 0 ? gTuning.teamRows : 1;
-    dim3 grid(cappedGrid((a.totalRows + teamsPerBlock * rows - 1) / (teamsPerBlock * rows)));
+    int rows = gTuning.teamRows == 2 ? 2 : 1;
+    dim3 grid(rows == 1 ? cappedGrid((a.totalRows + teamsPerBlock - 1) / teamsPerBlock)
+                        : (a.totalRows + teamsPerBlock * 2 - 1) / (teamsPerBlock * 2));
+    bool persistent = gTuning.blocksPerSm > 0;
     auto launch = [&](auto tag) {
       constexpr int kTeam = decltype(tag)::value;
       if (rows == 2)
-        launchKernel(normKernel<MODE, T, W, N, 2, kTeam>, grid, 256, 0, s, a);
+        launchKernel(normKernel<MODE, T, W, N, 2, kTeam, false>, grid, 256, 0, s, a);
+      else if (persistent)
+        launchKernel(normKernel<MODE, T, W, N, 1, kTeam, true>, grid, 256, 0, s, a);
       else
-        launchKernel(normKernel<MODE, T, W, N, 1, kTeam>, grid, 256, 0, s, a);
+        launchKernel(normKernel<MODE, T, W, N, 1, kTeam, false>, grid, 256, 0, s, a);
     };
     switch (team) {
     case 4: launch(std::integral_constant<int, 4>{}); break;
@@ -244,12 +258,17 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
   // One row per block, up to 4 vectors per thread in registers.
   int64_t threads = rowThreads(vectors);
   int64_t items = (vectors + threads - 1) / threads;
-  dim3 grid(cappedGrid(a.totalRows));
+  dim3 grid(a.totalRows);
+  if (items == 1 && gTuning.blocksPerSm > 0) { // the sweep's persistent form
+    launchKernel(normKernel<MODE, T, W, N, 1, 0, true>, dim3(cappedGrid(a.totalRows)), threads, 0,
+                 s, a);
+    return cudaGetLastError();
+  }
   switch (items) {
-  case 1: launchKernel(normKernel<MODE, T, W, N, 1, 0>, grid, threads, 0, s, a); break;
-  case 2: launchKernel(normKernel<MODE, T, W, N, 2, 0>, grid, threads, 0, s, a); break;
-  case 3: launchKernel(normKernel<MODE, T, W, N, 3, 0>, grid, threads, 0, s, a); break;
-  case 4: launchKernel(normKernel<MODE, T, W, N, 4, 0>, grid, threads, 0, s, a); break;
+  case 1: launchKernel(normKernel<MODE, T, W, N, 1, 0, false>, grid, threads, 0, s, a); break;
+  case 2: launchKernel(normKernel<MODE, T, W, N, 2, 0, false>, grid, threads, 0, s, a); break;
+  case 3: launchKernel(normKernel<MODE, T, W, N, 3, 0, false>, grid, threads, 0, s, a); break;
+  case 4: launchKernel(normKernel<MODE, T, W, N, 4, 0, false>, grid, threads, 0, s, a); break;
   // Wider rows (over 4096 vectors) re-read from L2: 8 vectors a thread
   // spilled up to 876 bytes at the 64 registers 1024 threads allow.
   default: launchKernel(normKernelLong<MODE, T, W>, grid, 512, 0, s, a); break;

@@ -19,11 +19,13 @@
 
 namespace llmf::kernels {
 
-/// The first statement of every kernel. Under programmatic dependent launch
-/// a kernel may start while its predecessor still runs: wait for it (its
-/// writes visible) before touching global memory, since this kernel may read
-/// its outputs or reuse its inputs' memory; then let the successor launch
-/// early. Without that launch attribute both are no-ops.
+/// The first statement of every kernel, without exception. Under
+/// programmatic dependent launch a kernel may start while its predecessor
+/// still runs: wait for it (its writes visible) before touching global
+/// memory, since this kernel may read its outputs or reuse its inputs'
+/// memory; then let the successor launch early. Waiting everywhere keeps
+/// the order transitive: a kernel that skipped it could finish before its
+/// predecessor. Without the launch attribute both are no-ops.
 __device__ __forceinline__ void pdlEnter() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   asm volatile("griddepcontrol.wait;" ::: "memory");

@@ -148,7 +148,10 @@ __global__ void unaryKernel(UnaryOp op, ElemType inType, IndexMap x, const void 
   }
 }
 
-__global__ void empty() {}
+/// The launch floor's kernel. It waits like every kernel: one launched with
+/// programmatic dependent launch that skipped the wait could finish before
+/// its predecessor, and its own successor would then wait on the wrong grid.
+__global__ void empty() { pdlEnter(); }
 
 dim3 gridFor(int64_t n) { return dim3(unsigned(std::min<int64_t>((n + 255) / 256, 132 * 32))); }
 

@@ -106,6 +106,40 @@ __global__ void quantKernel(RowView x, int64_t groupSize, int64_t groups, uint8_
                  q + row * x.rowLength + grp * groupSize, scale + id, lane);
 }
 
+/// A team of TEAM = group / VEC lanes per (row, group): one 16-byte load a
+/// lane, amax by shuffles, VEC codes a lane. Where the group is a
+/// power-of-two number of vectors up to 32 (every model's 128).
+template <typename T, int VEC, int TEAM>
+__global__ void quantTeamKernel(RowView x, int64_t groupSize, int64_t groups, uint8_t *q,
+                                float *scale) {
+  pdlEnter();
+  const int lane = threadIdx.x % TEAM;
+  const int64_t id = int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM;
+  const bool active = id < x.rows * groups;
+  const int64_t row = active ? id / groups : 0, grp = active ? id % groups : 0;
+  const int64_t e = grp * groupSize + int64_t(lane) * VEC;
+  float v[VEC], amax = 0.0f;
+  if (active) {
+    loadVec<T, VEC>(rowPtr<T>(x, row) + e, v);
+#pragma unroll
+    for (int j = 0; j < VEC; ++j)
+      amax = maxNaN(amax, fabsf(v[j]));
+  }
+  amax = teamMaxNaN(amax, TEAM);
+  if (!active)
+    return;
+  float s = groupScale(amax, isnan(amax));
+  uint32_t words[VEC / 4];
+  groupCodes(v, s, words);
+  uint8_t *qr = q + row * x.rowLength + e;
+  if constexpr (VEC == 8)
+    *reinterpret_cast<uint2 *>(qr) = make_uint2(words[0], words[1]);
+  else
+    *reinterpret_cast<uint32_t *>(qr) = words[0];
+  if (lane == 0)
+    scale[id] = s;
+}
+
 template <typename T>
 __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uint8_t *q) {
   pdlEnter();
@@ -314,8 +348,30 @@ cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
     return cudaSuccess;
   dim3 block(256), grid((total + 7) / 8);
   return withFloatType(x.type, "quantFp8: x must be f32, f16 or bf16", [&](auto t) {
-    launchKernel(quantKernel<typename decltype(t)::type>, grid, block, 0, stream, x, groupSize,
-                 groups, q, scale);
+    using T = typename decltype(t)::type;
+    constexpr int kVec = 16 / sizeof(T);
+    int64_t team = groupSize / kVec;
+    bool teamPath = groupSize % kVec == 0 && team <= 32 && (team & (team - 1)) == 0 &&
+                    reinterpret_cast<uintptr_t>(x.data) % 16 == 0 &&
+                    (x.rowLength * sizeof(T)) % 16 == 0 && (x.groupStride * sizeof(T)) % 16 == 0 &&
+                    reinterpret_cast<uintptr_t>(q) % 16 == 0;
+    if (teamPath) {
+      dim3 teamGrid((total * team + 255) / 256);
+      auto launch = [&](auto tag) {
+        launchKernel(quantTeamKernel<T, kVec, decltype(tag)::value>, teamGrid, block, 0, stream,
+                     x, groupSize, groups, q, scale);
+      };
+      switch (team) {
+      case 1: launch(std::integral_constant<int, 1>{}); break;
+      case 2: launch(std::integral_constant<int, 2>{}); break;
+      case 4: launch(std::integral_constant<int, 4>{}); break;
+      case 8: launch(std::integral_constant<int, 8>{}); break;
+      case 16: launch(std::integral_constant<int, 16>{}); break;
+      default: launch(std::integral_constant<int, 32>{}); break;
+      }
+      return cudaGetLastError();
+    }
+    launchKernel(quantKernel<T>, grid, block, 0, stream, x, groupSize, groups, q, scale);
     return cudaGetLastError();
   });
 }

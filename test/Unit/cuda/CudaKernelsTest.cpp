@@ -403,10 +403,14 @@ TEST_CASE("topk, gather, elementwise, cast and matmul match the CPU", "[cuda][mi
       compareBackends(pg, ++seed, describe("gather", t, tokens, 300));
 
       TensorType x{t, {tokens, 3, 96}};
+      TensorType odd{t, {tokens, 291}}; // same shapes: the vector path and its tail
       for (const char *op : {"add", "sub", "mul", "div"}) {
         Plan pb = oneStepPlan(op, {}, {x, {t, {3, 1}}}, {x}, 1); // broadcasts
         setRoles(pb, {InputRole::Activation, InputRole::NormWeight});
         compareBackends(pb, ++seed, describe(op, t, tokens, 96));
+        Plan pv = oneStepPlan(op, {}, {odd, odd}, {odd}, 1);
+        setRoles(pv, {InputRole::Activation, InputRole::NormWeight});
+        compareBackends(pv, ++seed, describe(op, t, tokens, 291));
       }
       for (const char *op : {"sigmoid", "silu", "relu"}) {
         Plan pu = oneStepPlan(op, {}, {x}, {x}, 1);

@@ -73,6 +73,7 @@ struct NormTuning {
   int rowThreads = 0;
   int teamRows = 0;
   int blocksPerSm = 0;
+  int teamRegisterBound = 0; // 1: the team path at 32 registers (8 blocks an SM)
 };
 void setNormTuning(NormTuning tuning);
 /// Per-head q and k norms in one launch.

@@ -132,15 +132,19 @@ __device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
 }
 
 /// The norm kernel: one step per block, or (PERSISTENT, a grid smaller than
-/// the rows) a stride over the steps. The loop's trip count is the block's,
-/// so every lane of a warp reaches the team reductions. Only the sweep
+/// the rows) a stride over the steps. MIN_BLOCKS > 1 bounds registers for
+/// that many 256-thread blocks an SM (a sweep option of the team path). The
+/// loop's trip count is the block's, so every lane of a warp reaches the
+/// team reductions. Only the sweep
 /// launches the persistent form: its loop costs registers (32 -> 53 for
 /// add + RMSNorm at 512 threads), hence resident blocks. Compiled for the
 /// 1024 threads the block path may launch (at most 64 registers): 4 vectors
 /// a thread in the gated modes would otherwise take up to 111 registers and
 /// fail to launch.
-template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM, bool PERSISTENT>
-__global__ void __launch_bounds__(1024) normKernel(NormArgs a) {
+template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM, bool PERSISTENT,
+          int MIN_BLOCKS = 1>
+__global__ void __launch_bounds__(MIN_BLOCKS > 1 ? 256 : 1024, MIN_BLOCKS)
+    normKernel(NormArgs a) {
   pdlEnter();
   if constexpr (!PERSISTENT) {
     normStep<MODE, T, W, N, ITEMS, TEAM>(a, blockIdx.x);
@@ -242,6 +246,8 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
       constexpr int kTeam = decltype(tag)::value;
       if (rows == 2)
         launchKernel(normKernel<MODE, T, W, N, 2, kTeam, false>, grid, 256, 0, s, a);
+      else if (gTuning.teamRegisterBound) // 32 registers: 8 blocks an SM, some spills
+        launchKernel(normKernel<MODE, T, W, N, 1, kTeam, false, 8>, grid, 256, 0, s, a);
       else if (persistent)
         launchKernel(normKernel<MODE, T, W, N, 1, kTeam, true>, grid, 256, 0, s, a);
       else

@@ -566,7 +566,8 @@ TEST_CASE("every benchmark launch shape computes the same results", "[cuda][misc
   setRoles(gated, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
   uint64_t seed = 3000;
   for (k::NormTuning t : {k::NormTuning{448, 0, 0}, k::NormTuning{1024, 0, 2},
-                          k::NormTuning{0, 2, 0}, k::NormTuning{0, 1, 4}}) {
+                          k::NormTuning{0, 2, 0}, k::NormTuning{0, 1, 4},
+                          k::NormTuning{0, 0, 0, 1}}) {
     k::setNormTuning(t);
     compareBackends(add, ++seed, "fused_add_rms_norm tuned");
     compareBackends(qk, ++seed, "fused_qk_rms_norm tuned");

@@ -135,9 +135,9 @@ __device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
 /// the rows) a stride over the steps. MIN_BLOCKS > 1 bounds registers for
 /// that many 256-thread blocks an SM (a sweep option of the team path). The
 /// loop's trip count is the block's, so every lane of a warp reaches the
-/// team reductions. Only the sweep
-/// launches the persistent form: its loop costs registers (32 -> 53 for
-/// add + RMSNorm at 512 threads), hence resident blocks. Compiled for the
+/// team reductions. Only the sweep launches the persistent form: its loop
+/// costs registers (32 -> 53 for add + RMSNorm at 512 threads), hence
+/// resident blocks. Compiled for the
 /// 1024 threads the block path may launch (at most 64 registers): 4 vectors
 /// a thread in the gated modes would otherwise take up to 111 registers and
 /// fail to launch.

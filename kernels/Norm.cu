@@ -133,17 +133,17 @@ __device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
 
 /// The norm kernel: one step per block, or (PERSISTENT, a grid smaller than
 /// the rows) a stride over the steps. MIN_BLOCKS > 1 bounds registers for
-/// that many 256-thread blocks an SM (a sweep option of the team path). The
+/// that many 256-thread team blocks an SM (a sweep option). The
 /// loop's trip count is the block's, so every lane of a warp reaches the
 /// team reductions. Only the sweep launches the persistent form: its loop
 /// costs registers (32 -> 53 for add + RMSNorm at 512 threads), hence
-/// resident blocks. Compiled for the
-/// 1024 threads the block path may launch (at most 64 registers): 4 vectors
-/// a thread in the gated modes would otherwise take up to 111 registers and
-/// fail to launch.
+/// resident blocks. Compiled for the threads it launches with: the block
+/// path up to 1024 (at most 64 registers; 4 vectors a thread in the gated
+/// modes would otherwise take up to 111 registers and fail to launch),
+/// teams 256 (the 1024 bound cost the Q/K kernel a register).
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM, bool PERSISTENT,
           int MIN_BLOCKS = 1>
-__global__ void __launch_bounds__(MIN_BLOCKS > 1 ? 256 : 1024, MIN_BLOCKS)
+__global__ void __launch_bounds__(TEAM > 0 ? 256 : 1024, MIN_BLOCKS)
     normKernel(NormArgs a) {
   pdlEnter();
   if constexpr (!PERSISTENT) {

@@ -140,10 +140,14 @@ __device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
 /// resident blocks. Compiled for the threads it launches with: the block
 /// path up to 1024 (at most 64 registers; 4 vectors a thread in the gated
 /// modes would otherwise take up to 111 registers and fail to launch),
-/// teams 256 (the 1024 bound cost the Q/K kernel a register).
+/// teams 256 (the 1024 bound cost the Q/K kernel a register). One vector a
+/// thread stays at 32 registers, as on main, where add + RMSNorm at 512
+/// threads keeps 4 blocks an SM (the step function alone took 35).
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM, bool PERSISTENT,
           int MIN_BLOCKS = 1>
-__global__ void __launch_bounds__(TEAM > 0 ? 256 : 1024, MIN_BLOCKS)
+__global__ void __launch_bounds__(
+    TEAM > 0 ? 256 : 1024,
+    TEAM == 0 && ITEMS == 1 && MODE != NormMode::GatedBefore ? 2 : MIN_BLOCKS)
     normKernel(NormArgs a) {
   pdlEnter();
   if constexpr (!PERSISTENT) {

@@ -57,11 +57,11 @@ template <int TEAM> __device__ __forceinline__ float rowSum(float v) {
 /// weight (an L2 hit) is read after the reduction: loading it earlier cost
 /// registers, hence resident blocks, and gained nothing measurable.
 ///
-/// The block path launches up to 1024 threads, so the kernel is compiled for
-/// them (at most 64 registers): 4 vectors a thread in the gated modes would
-/// otherwise take up to 111 registers and fail to launch.
+/// Compiled for the threads it launches with: the block path up to 1024
+/// (at most 64 registers; 4 vectors a thread in the gated modes would
+/// otherwise take up to 111 registers and fail to launch), teams 256.
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM>
-__global__ void __launch_bounds__(1024) normKernel(NormArgs a) {
+__global__ void __launch_bounds__(TEAM > 0 ? 256 : 1024) normKernel(NormArgs a) {
   constexpr bool kTeam = TEAM > 0;
   const int teamSize = kTeam ? TEAM : blockDim.x;
   const int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;

@@ -51,37 +51,42 @@ std::vector<Tensor> randomInputs(const PlanFunction &fn, int64_t dim,
     const Rng base{seed * 0x100000001b3ULL + static_cast<uint64_t>(rank) * 0x9e3779b9ULL +
                    a * 0x85ebca6bULL + 1};
     double fanIn = shape.empty() ? 1.0 : static_cast<double>(std::max<int64_t>(shape.back(), 1));
-    // Every element of one input takes the same number of draws (two for a
-    // normal sample, one otherwise), so a chunk skips to its first element
-    // and the values do not depend on the split.
-    bool normal = isFloat(type.dtype) &&
-                  (in.role == InputRole::Activation || in.role == InputRole::Logits ||
-                   in.role == InputRole::LinearWeight || in.role == InputRole::Indices);
-    uint64_t drawsPerElement = normal ? 2 : 1;
     char *data = static_cast<char *>(t.data());
     size_t elemSize = dtypeSize(type.dtype);
+    auto write = [&](Rng &rng, void *p) {
+      if (!isFloat(type.dtype)) {
+        int64_t bound = in.role == InputRole::Indices && in.indexBound > 0 ? in.indexBound : 16;
+        writeInt(type.dtype, p, static_cast<int64_t>(rng.next() % bound));
+        return;
+      }
+      double v = 0.0;
+      switch (in.role) {
+      case InputRole::Activation: v = rng.normal(); break;
+      case InputRole::Logits: v = 1.5 * rng.normal(); break;
+      case InputRole::NormWeight: v = rng.uniform(0.5, 1.5); break;
+      case InputRole::LinearWeight: v = rng.normal() / std::sqrt(fanIn); break;
+      case InputRole::Bias: v = rng.uniform(-0.1, 0.1); break;
+      case InputRole::Scale: v = rng.uniform(0.01, 0.02); break;
+      case InputRole::Indices: v = rng.normal(); break;
+      }
+      writeFloat(type.dtype, p, static_cast<float>(v));
+    };
+    // Every element of one input takes the same number of draws (counted on
+    // a probe), so a chunk skips to its first element and the values do not
+    // depend on the split.
+    uint64_t drawsPerElement = 0;
+    if (n > 0) {
+      Rng probe = base;
+      alignas(8) char scratch[8];
+      write(probe, scratch);
+      for (Rng r = base; r.state != probe.state; r.skip(1))
+        ++drawsPerElement;
+    }
     parallelFor(n, 64, [&](int64_t begin, int64_t end) {
       Rng rng = base;
       rng.skip(static_cast<uint64_t>(begin) * drawsPerElement);
-      for (int64_t i = begin; i < end; ++i) {
-        void *p = data + i * elemSize;
-        if (!isFloat(type.dtype)) {
-          int64_t bound = in.role == InputRole::Indices && in.indexBound > 0 ? in.indexBound : 16;
-          writeInt(type.dtype, p, static_cast<int64_t>(rng.next() % bound));
-          continue;
-        }
-        double v = 0.0;
-        switch (in.role) {
-        case InputRole::Activation: v = rng.normal(); break;
-        case InputRole::Logits: v = 1.5 * rng.normal(); break;
-        case InputRole::NormWeight: v = rng.uniform(0.5, 1.5); break;
-        case InputRole::LinearWeight: v = rng.normal() / std::sqrt(fanIn); break;
-        case InputRole::Bias: v = rng.uniform(-0.1, 0.1); break;
-        case InputRole::Scale: v = rng.uniform(0.01, 0.02); break;
-        case InputRole::Indices: v = rng.normal(); break;
-        }
-        writeFloat(type.dtype, p, static_cast<float>(v));
-      }
+      for (int64_t i = begin; i < end; ++i)
+        write(rng, data + i * elemSize);
     });
     inputs.push_back(t);
   }

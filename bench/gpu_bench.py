@@ -324,19 +324,31 @@ def sweep_norm(ours, l2, replays):
         for t in (1, 32, 4096, 16384):
             cells = []
             for threads, bps in ((0, 0), (448, 0), (1024, 0), (0, 2), (0, 4)):
-                ours.set_norm_tuning(threads, 0, bps, 0)
+                ours.set_norm_tuning(threads, 0, bps, 0, 0)
                 us = timed(chain_add_rms_norm(ours, t, d))
                 cells.append(f"{threads or 'auto'}/{bps or '-'}:{us:.2f}")
             print(f"add_rms_norm D={d} T={t} (threads/blocks per SM): " + "  ".join(cells),
                   flush=True)
+    # Small grids load the norm weight with the row (decode); late = after
+    # the reduction, as large grids do.
+    for name, make in (("add_rms_norm D=4096", lambda t: chain_add_rms_norm(ours, t, 4096)),
+                       ("add_rms_norm D=7168", lambda t: chain_add_rms_norm(ours, t, 7168)),
+                       ("qk_norm", lambda t: chain_qk_norm(ours, t, False))):
+        for t in (1, 32):
+            cells = []
+            for late in (0, 1):
+                ours.set_norm_tuning(0, 0, 0, 0, late)
+                cells.append(f"{'late' if late else 'early'}:{timed(make(t)):.2f}")
+            print(f"{name} T={t} (weight load): " + "  ".join(cells), flush=True)
+    ours.set_norm_tuning(0, 0, 0, 0, 0)
     for t in (32, 4096, 16384):
         cells = []
         for rows, bps, bound in ((1, 0, 0), (2, 0, 0), (1, 4, 0), (1, 8, 0), (1, 0, 1)):
-            ours.set_norm_tuning(0, rows, bps, bound)
+            ours.set_norm_tuning(0, rows, bps, bound, 0)
             us = timed(chain_qk_norm(ours, t, False))
             cells.append(f"{rows}/{bps or '-'}{'/32regs' if bound else ''}:{us:.2f}")
         print(f"qk_norm T={t} (rows per team/blocks per SM): " + "  ".join(cells), flush=True)
-    ours.set_norm_tuning(0, 0, 0, 0)
+    ours.set_norm_tuning(0, 0, 0, 0, 0)
     for t in (32, 4096, 16384):
         cells = []
         for rows, bps in ((1, 0), (2, 0), (1, 4), (1, 8), (2, 4)):

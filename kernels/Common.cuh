@@ -86,15 +86,34 @@ __device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expNe
 /// SiLU in norms and elementwise: the hardware exp2 and an approximate
 /// divide (a few ulp, far inside one rounding of any stored type). Only
 /// sigmoid ranks anything, so only sigmoid needs the host's exact bits.
-__device__ __forceinline__ float siluf(float x) { return __fdividef(x, 1.0f + __expf(-x)); }
+/// exp2 flushes a subnormal result to zero (ex2.approx.ftz: no range
+/// fix-up around MUFU.EX2, three instructions a value fewer), which no SiLU
+/// can see: 1 + e^-x is 1 either way.
+__device__ __forceinline__ float siluf(float x) {
+  float e;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(e) : "f"(x * -1.44269504088896341f));
+  return __fdividef(x, 1.0f + e);
+}
 
-/// Element offset of row r. Row counts fit in 32 bits (launchers check),
-/// so the division is 32-bit: a 64-bit one costs ~70 instructions a row.
+/// An RMSNorm's scale, rsqrt(mean(x^2) + eps), from the row's sum of
+/// squares and 1/D (computed once on the host): a multiply-add and the
+/// hardware rsqrt (2 ulp) instead of a division, a square root and a
+/// reciprocal, each with its own range check. Every GPU norm uses it, so
+/// fused and unfused GPU graphs agree bit for bit; against the CPU's
+/// correctly rounded 1 / sqrt the outputs agree within one rounding of
+/// their type.
+__device__ __forceinline__ float rmsScale(float sumSquares, float invD, float epsilon) {
+  return rsqrtf(fmaf(sumSquares, invD, epsilon));
+}
+
+/// Element offset of row r. Row counts fit in 31 bits (launchers check),
+/// so the division is 32-bit, and a multiply-high where the launcher filled
+/// in rowsDivision (a 32-bit division is ~20 instructions a row).
 __device__ __forceinline__ int64_t rowOffset(const RowView &v, int64_t r) {
   if (v.rowsPerGroup == 1)
     return r * v.groupStride;
   uint32_t rr = uint32_t(r), h = uint32_t(v.rowsPerGroup);
-  uint32_t g = rr / h;
+  uint32_t g = v.rowsDivision.shift != 0 ? v.rowsDivision.divide(rr) : rr / h;
   return int64_t(g) * v.groupStride + int64_t(rr - g * h) * v.rowLength;
 }
 

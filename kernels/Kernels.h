@@ -8,7 +8,9 @@
 // data + ((r / rowsPerGroup) * groupStride + (r % rowsPerGroup) * rowLength)
 // elements. That covers contiguous rows (rowsPerGroup = 1, groupStride =
 // rowLength), 2-D strided views, and per-head q/k inside a fused qkv tensor
-// (rowsPerGroup = heads, groupStride = the qkv row width).
+// (rowsPerGroup = heads, groupStride = the qkv row width). Launchers fill
+// rowsDivision (withRowDivision) so kernels divide by rowsPerGroup with a
+// multiply-high; a view without it still divides correctly, only slower.
 //
 // Every launcher returns cudaSuccess or the launch error; a size a kernel
 // cannot take is cudaErrorInvalidValue with the reason in lastKernelError().
@@ -17,6 +19,8 @@
 
 #ifndef LLM_FUSION_KERNELS_KERNELS_H
 #define LLM_FUSION_KERNELS_KERNELS_H
+
+#include "common/RowDivision.h"
 
 #include <cuda_runtime_api.h>
 
@@ -33,7 +37,16 @@ struct RowView {
   int64_t rowLength = 0;
   int64_t rowsPerGroup = 1;
   int64_t groupStride = 0;
+  RowDivision rowsDivision; // of rowsPerGroup; shift 0 = not filled in
 };
+
+/// v with rowsDivision filled in for its rowsPerGroup (launchers call it;
+/// row counts and rowsPerGroup fit in 31 bits, which they check).
+inline RowView withRowDivision(RowView v) {
+  if (v.rowsPerGroup > 1 && v.rowsPerGroup < (int64_t(1) << 31))
+    v.rowsDivision = RowDivision::make(uint32_t(v.rowsPerGroup));
+  return v;
+}
 
 /// Contiguous rows of a [rows, rowLength] tensor.
 inline RowView contiguousRows(void *data, ElemType type, int64_t rows, int64_t rowLength) {
@@ -74,6 +87,7 @@ struct NormTuning {
   int teamRows = 0;
   int blocksPerSm = 0;
   int teamRegisterBound = 0; // 1: the team path at 32 registers (8 blocks an SM)
+  int lateWeight = 0;        // 1: small grids read the weight after the reduction too
 };
 void setNormTuning(NormTuning tuning);
 /// Per-head q and k norms in one launch.

@@ -28,6 +28,19 @@ __device__ __forceinline__ float teamMaxNaN(float v, int width) {
   return v;
 }
 
+/// The same over aligned groups of `width` lanes (a power of two <= 32)
+/// whose width is known only at run time: unrolled, each step predicated
+/// on a uniform condition, where the loop above computed its shuffle
+/// operands and branched every step. An xor below the width never leaves
+/// its group.
+__device__ __forceinline__ float groupMaxNaN(float v, int width) {
+#pragma unroll
+  for (int o = 16; o > 0; o /= 2)
+    if (o < width)
+      v = maxNaN(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
 /// x / s from s and inv = 1 / s (s finite and nonzero): a multiply and one
 /// FMA residual correction, the last steps of CUDA's own correctly rounded
 /// division without its per-value reciprocal and range check.
@@ -160,8 +173,8 @@ __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uin
 /// before the persistent loop added live registers.
 template <typename T, typename W, int VEC, int TEAM, bool BEFORE, int ROWS>
 __global__ void __launch_bounds__(256, ROWS == 1 ? 5 : 3)
-    gatedQuantTeamKernel(RowView x, RowView z, NormParams p, int groupLanes, int64_t groupSize,
-                         uint8_t *q, float *scale) {
+    gatedQuantTeamKernel(RowView x, RowView z, NormParams p, float invD, int groupLanes,
+                         int groupsPerRow, uint8_t *q, float *scale) {
   pdlEnter();
   const int lane = threadIdx.x % TEAM;
   const int64_t teams = blockDim.x / TEAM, d = x.rowLength, e = int64_t(lane) * VEC;
@@ -196,7 +209,7 @@ __global__ void __launch_bounds__(256, ROWS == 1 ? 5 : 3)
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
       ss[r] = teamSum(ss[r], TEAM);
-      float rs = 1.0f / sqrtf(ss[r] / float(d) + p.epsilon);
+      float rs = rmsScale(ss[r], invD, p.epsilon);
       amax[r] = 0.0f;
 #pragma unroll
       for (int j = 0; j < VEC; ++j) {
@@ -206,7 +219,7 @@ __global__ void __launch_bounds__(256, ROWS == 1 ? 5 : 3)
         v[r][j] = roundTo<T>(out);
         amax[r] = maxNaN(amax[r], fabsf(v[r][j]));
       }
-      amax[r] = teamMaxNaN(amax[r], groupLanes);
+      amax[r] = groupMaxNaN(amax[r], groupLanes);
     }
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
@@ -221,8 +234,9 @@ __global__ void __launch_bounds__(256, ROWS == 1 ? 5 : 3)
         *reinterpret_cast<uint2 *>(qr) = make_uint2(words[0], words[1]);
       else
         *reinterpret_cast<uint32_t *>(qr) = words[0];
-      if (lane % groupLanes == 0)
-        scale[row * (d / groupSize) + e / groupSize] = s;
+      // groupLanes is a power of two: the group's first lane and its index.
+      if ((lane & (groupLanes - 1)) == 0)
+        scale[row * groupsPerRow + (lane >> (__ffs(groupLanes) - 1))] = s;
     }
   }
 }
@@ -271,7 +285,7 @@ __global__ void gatedQuantKernel(RowView x, RowView z, NormParams p, bool before
       ss += v * v;
     }
     ss = teamSum(ss, 32);
-    float r = 1.0f / sqrtf(ss / float(d) + p.epsilon);
+    float r = rmsScale(ss, 1.0f / float(d), p.epsilon);
     for (int64_t e = lane; e < d; e += 32) {
       float y = (out[e] * r) * (toFloat(w[e]) + p.weightBias);
       if (beforeGate)
@@ -308,7 +322,8 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
       if (rows == 2)
         kernel = beforeGate ? gatedQuantTeamKernel<T, W, kVec, kTeam, true, 2>
                             : gatedQuantTeamKernel<T, W, kVec, kTeam, false, 2>;
-      launchKernel(kernel, grid, 256, 0, stream, x, z, p, lanes, groupSize, q, scale);
+      launchKernel(kernel, grid, 256, 0, stream, x, z, p, 1.0f / float(x.rowLength), lanes,
+                   int(x.rowLength / groupSize), q, scale);
     };
     switch (team) {
     case 1: launch(std::integral_constant<int, 1>{}); break;
@@ -346,6 +361,7 @@ cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
   int64_t groups = x.rowLength / groupSize, total = x.rows * groups;
   if (total == 0)
     return cudaSuccess;
+  x = withRowDivision(x);
   dim3 block(256), grid((total + 7) / 8);
   return withFloatType(x.type, "quantFp8: x must be f32, f16 or bf16", [&](auto t) {
     using T = typename decltype(t)::type;
@@ -396,13 +412,16 @@ cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBe
     return invalid("rmsNormGatedQuantFp8: rows must be a multiple of the head count");
   if (groupSize < 1 || x.rowLength % groupSize != 0)
     return invalid("rmsNormGatedQuantFp8: group_size must divide the head dim");
+  if (x.rows >= (int64_t(1) << 31))
+    return invalid("rmsNormGatedQuantFp8: at most 2^31 - 1 head rows (tokens x heads)");
   if (x.rows == 0)
     return cudaSuccess;
   const char *types = "rmsNormGatedQuantFp8: x must be f32, f16 or bf16 and w f32, f16 or bf16";
   return withFloatType(x.type, types, [&](auto t) {
     return withFloatType(p.weightType, types, [&](auto w) {
       return launchGatedQuant<typename decltype(t)::type, typename decltype(w)::type>(
-          x, z, p, normBeforeGate, heads, groupSize, q, scale, stream);
+          withRowDivision(x), withRowDivision(z), p, normBeforeGate, heads, groupSize, q, scale,
+          stream);
     });
   });
 }

@@ -54,9 +54,9 @@ int llmf_set_gated_tuning(int64_t rowsPerTeam, int64_t blocksPerSm, void *) {
 
 /// Norm launch-shape overrides for --sweep-norm (0 = the launcher's choice).
 int llmf_set_norm_tuning(int64_t rowThreads, int64_t teamRows, int64_t blocksPerSm,
-                         int64_t teamRegisterBound, int64_t lateWeight, void *) {
-  setNormTuning(NormTuning{int(rowThreads), int(teamRows), int(blocksPerSm),
-                           int(teamRegisterBound), int(lateWeight)});
+                         int64_t teamRegisterBound, void *) {
+  setNormTuning(
+      NormTuning{int(rowThreads), int(teamRows), int(blocksPerSm), int(teamRegisterBound)});
   return 0;
 }
 

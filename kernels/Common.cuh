@@ -16,6 +16,7 @@
 #include <cuda_fp8.h>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace llmf::kernels {
 
@@ -76,6 +77,20 @@ __device__ __forceinline__ float maxNaN(float a, float b) {
 /// Rounds to T and back: the value a store in T keeps.
 template <typename T> __device__ __forceinline__ float roundTo(float v) {
   return toFloat(fromFloat<T>(v));
+}
+
+/// Rounds two values to T and back, as two stores in T would keep them:
+/// one paired conversion where T is 16-bit (the same bits as roundTo each).
+template <typename T> __device__ __forceinline__ void roundPairTo(float &a, float &b) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    float2 r = __bfloat1622float2(__floats2bfloat162_rn(a, b));
+    a = r.x;
+    b = r.y;
+  } else if constexpr (std::is_same_v<T, __half>) {
+    float2 r = __half22float2(__floats2half2_rn(a, b));
+    a = r.x;
+    b = r.y;
+  }
 }
 
 /// exp(-x) from IEEE operations only (common/ExpNeg.h): the CPU reference

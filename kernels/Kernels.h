@@ -87,7 +87,6 @@ struct NormTuning {
   int teamRows = 0;
   int blocksPerSm = 0;
   int teamRegisterBound = 0; // 1: the team path at 32 registers (8 blocks an SM)
-  int lateWeight = 0;        // 1: small grids read the weight after the reduction too
 };
 void setNormTuning(NormTuning tuning);
 /// Per-head q and k norms in one launch.

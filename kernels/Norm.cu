@@ -55,15 +55,12 @@ template <int TEAM> __device__ __forceinline__ float rowSum(float v) {
 /// TEAM > 0: a team of TEAM lanes owns ITEMS consecutive rows (a vector of
 /// each per lane: more loads in flight per thread), several teams a block.
 /// TEAM == 0: the block owns one row, ITEMS vectors of it per thread. The
-/// weight (an L2 hit) is read after the reduction: loading it earlier cost
-/// registers, hence resident blocks, and gained nothing measurable where
-/// the grid fills the GPU. EARLY_W (one item, a grid of at most one block
-/// an SM: decode) loads it with the row instead, taking its L2 round trip
-/// off the critical path when nothing else hides it. One step: the rows of
-/// block index `blk`.
-template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM, bool EARLY_W>
+/// weight (an L2 hit) is read after the reduction. Loading it with the row
+/// cost registers, hence resident blocks, at large T, and was slower at
+/// small T too (H100: add + RMSNorm D=4096 T=32 3.82 vs 3.61 us, Q/K T=32
+/// 2.85 vs 2.54). One step: the rows of block index `blk`.
+template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM>
 __device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
-  static_assert(!EARLY_W || ITEMS == 1, "an early weight is one item's");
   constexpr bool kTeam = TEAM > 0;
   const int teamSize = kTeam ? TEAM : blockDim.x;
   const int lane = kTeam ? threadIdx.x % TEAM : threadIdx.x;
@@ -74,15 +71,13 @@ __device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
   auto active = [&](int i) { return rowOf(i) < a.totalRows && colOf(i) < d; };
   // Every load of every item first: the residual store below may alias x
   // for all the compiler knows, so loads after it would wait for it.
-  float v[ITEMS][N], aux[ITEMS][N], ss[ITEMS], early[N];
+  float v[ITEMS][N], aux[ITEMS][N], ss[ITEMS];
 #pragma unroll
   for (int i = 0; i < ITEMS; ++i) {
     if (!active(i))
       continue;
     const SelectedRow sel = selectRow(a, rowOf(i));
     const int64_t e = colOf(i);
-    if constexpr (EARLY_W)
-      loadVec<W, N>(static_cast<const W *>(sel.p.weight) + e, early);
     loadVec<T, N>(rowPtr<T>(sel.x, sel.r) + e, v[i]);
     if constexpr (MODE != NormMode::Plain)
       loadVec<T, N>(rowPtr<T>(a.aux, sel.r) + e, aux[i]);
@@ -127,13 +122,7 @@ __device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
     const SelectedRow sel = selectRow(a, rowOf(i));
     float scale = rmsScale(ss[i], a.invD, sel.p.epsilon);
     float out[N], w[N];
-    if constexpr (EARLY_W) {
-#pragma unroll
-      for (int j = 0; j < N; ++j)
-        w[j] = early[j];
-    } else {
-      loadVec<W, N>(static_cast<const W *>(sel.p.weight) + colOf(i), w);
-    }
+    loadVec<W, N>(static_cast<const W *>(sel.p.weight) + colOf(i), w);
 #pragma unroll
     for (int j = 0; j < N; ++j) {
       out[j] = (v[i][j] * scale) * (w[j] + sel.p.weightBias);
@@ -157,18 +146,18 @@ __device__ __forceinline__ void normStep(const NormArgs &a, int64_t blk) {
 /// thread stays at 32 registers, as on main, where add + RMSNorm at 512
 /// threads keeps 4 blocks an SM (the step function alone took 35).
 template <NormMode MODE, typename T, typename W, int N, int ITEMS, int TEAM, bool PERSISTENT,
-          int MIN_BLOCKS = 1, bool EARLY_W = false>
+          int MIN_BLOCKS = 1>
 __global__ void __launch_bounds__(
     TEAM > 0 ? 256 : 1024,
     TEAM == 0 && ITEMS == 1 && MODE != NormMode::GatedBefore ? 2 : MIN_BLOCKS)
     normKernel(NormArgs a) {
   pdlEnter();
   if constexpr (!PERSISTENT) {
-    normStep<MODE, T, W, N, ITEMS, TEAM, EARLY_W>(a, blockIdx.x);
+    normStep<MODE, T, W, N, ITEMS, TEAM>(a, blockIdx.x);
   } else {
     const int64_t rowsPerBlock = TEAM > 0 ? int64_t(blockDim.x / TEAM) * ITEMS : 1;
     for (int64_t blk = blockIdx.x; blk * rowsPerBlock < a.totalRows; blk += gridDim.x)
-      normStep<MODE, T, W, N, ITEMS, TEAM, false>(a, blk);
+      normStep<MODE, T, W, N, ITEMS, TEAM>(a, blk);
   }
 }
 
@@ -244,14 +233,6 @@ int64_t cappedGrid(int64_t steps) {
   return std::min<int64_t>(steps, int64_t(smCount()) * gTuning.blocksPerSm);
 }
 
-/// Whether a vectorized launch of `blocks` blocks loads the weight with the
-/// row (normStep's EARLY_W): when the grid is at most one block an SM, so
-/// no other block's work hides the weight's round trip. The tuning sweep
-/// turns it off to time the late load.
-template <int N> bool earlyWeight(int64_t blocks) {
-  return N > 1 && !gTuning.lateWeight && smCount() > 0 && blocks <= smCount();
-}
-
 template <NormMode MODE, typename T, typename W, int N>
 cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
   if (a.totalRows == 0)
@@ -267,15 +248,8 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
     dim3 grid(rows == 1 ? cappedGrid((a.totalRows + teamsPerBlock - 1) / teamsPerBlock)
                         : (a.totalRows + teamsPerBlock * 2 - 1) / (teamsPerBlock * 2));
     bool persistent = gTuning.blocksPerSm > 0;
-    bool early = earlyWeight<N>(grid.x);
     auto launch = [&](auto tag) {
       constexpr int kTeam = decltype(tag)::value;
-      if constexpr (N > 1) {
-        if (early && rows == 1 && !persistent && !gTuning.teamRegisterBound) {
-          launchKernel(normKernel<MODE, T, W, N, 1, kTeam, false, 1, true>, grid, 256, 0, s, a);
-          return;
-        }
-      }
       if (rows == 2)
         launchKernel(normKernel<MODE, T, W, N, 2, kTeam, false>, grid, 256, 0, s, a);
       else if (gTuning.teamRegisterBound) // 32 registers: 8 blocks an SM, some spills
@@ -301,12 +275,6 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
     launchKernel(normKernel<MODE, T, W, N, 1, 0, true>, dim3(cappedGrid(a.totalRows)), threads, 0,
                  s, a);
     return cudaGetLastError();
-  }
-  if constexpr (N > 1) {
-    if (items == 1 && earlyWeight<N>(grid.x)) {
-      launchKernel(normKernel<MODE, T, W, N, 1, 0, false, 1, true>, grid, threads, 0, s, a);
-      return cudaGetLastError();
-    }
   }
   switch (items) {
   case 1: launchKernel(normKernel<MODE, T, W, N, 1, 0, false>, grid, threads, 0, s, a); break;

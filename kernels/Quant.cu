@@ -213,11 +213,14 @@ __global__ void __launch_bounds__(256, ROWS == 1 ? 5 : 3)
       amax[r] = 0.0f;
 #pragma unroll
       for (int j = 0; j < VEC; ++j) {
-        float out = (v[r][j] * rs) * (wv[j] + p.weightBias);
+        v[r][j] = (v[r][j] * rs) * (wv[j] + p.weightBias);
         if constexpr (BEFORE)
-          out *= g[r][j];
-        v[r][j] = roundTo<T>(out);
-        amax[r] = maxNaN(amax[r], fabsf(v[r][j]));
+          v[r][j] *= g[r][j];
+      }
+#pragma unroll
+      for (int j = 0; j < VEC; j += 2) {
+        roundPairTo<T>(v[r][j], v[r][j + 1]);
+        amax[r] = maxNaN(maxNaN(amax[r], fabsf(v[r][j])), fabsf(v[r][j + 1]));
       }
       amax[r] = groupMaxNaN(amax[r], groupLanes);
     }

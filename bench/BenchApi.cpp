@@ -41,8 +41,8 @@ int llmf_set_pdl(int64_t on, void *) {
 }
 
 /// Routing register bound off (1) or on (0, the default) for --sweep-norm.
-int llmf_set_routing_tuning(int64_t unbounded, void *) {
-  setRoutingTuning(RoutingTuning{int(unbounded)});
+int llmf_set_routing_tuning(int64_t unbounded, int64_t blockPerTokenUpTo, void *) {
+  setRoutingTuning(RoutingTuning{int(unbounded), int(blockPerTokenUpTo)});
   return 0;
 }
 

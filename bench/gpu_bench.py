@@ -345,15 +345,18 @@ def sweep_norm(ours, l2, replays):
         print(f"gated_norm_quant_fp8 T={t} (rows per team/blocks per SM): " + "  ".join(cells),
               flush=True)
     ours.set_gated_tuning(0, 0)
-    for model, e, g, tg in (("DeepSeek-V3", 256, 8, 4), ("GLM-4.5-Air", 128, 1, 1)):
-        for t in (1, 2048, 8192):
+    # Routing: a warp per token (32 registers or unbounded) against a block
+    # per token, which the launcher takes up to 256 tokens.
+    for model, e, g, tg in (("DeepSeek-V3", 256, 8, 4), ("Kimi-K2", 384, 1, 1),
+                            ("GLM-4.5-Air", 128, 1, 1)):
+        for t in (1, 128, 256, 512, 2048, 8192):
             cells = []
-            for unbounded in (0, 1):
-                ours.set_routing_tuning(unbounded)
-                us = timed(chain_router(ours, t, e, g, tg))
-                cells.append(f"{'unbounded' if unbounded else '32 regs'}:{us:.2f}")
+            for label, unbounded, block in (("warp", 0, 0), ("warp unbounded", 1, 0),
+                                            ("block", 0, 1 << 30)):
+                ours.set_routing_tuning(unbounded, block)
+                cells.append(f"{label}:{timed(chain_router(ours, t, e, g, tg)):.2f}")
             print(f"moe_router {model} T={t}: " + "  ".join(cells), flush=True)
-    ours.set_routing_tuning(0)
+    ours.set_routing_tuning(0, -1)
 
 
 def main():

@@ -125,6 +125,7 @@ struct RoutingParams {
 /// experts a lane use more than 32 registers (fewer tokens per SM).
 struct RoutingTuning {
   int unbounded = 0;
+  int blockPerTokenUpTo = -1; // tokens up to which a block per token routes; -1: 256
 };
 void setRoutingTuning(RoutingTuning tuning);
 /// DeepSeek-V3 noaux_tc routing of [T, E] f32 scores / biased.

@@ -5,7 +5,9 @@
 // two largest biased values) come from a per-warp copy in shared memory and
 // are skipped when every group is kept. Selection is topk rounds of a warp
 // argmax under the spec's ranking (NaN first, ties to the lower index), so
-// the ids come out in descending order of biased.
+// the ids come out in descending order of biased. At small token counts a
+// block per token (a thread per expert) shortens the dependent chain that a
+// single warp's serial picks make: see routeBlockKernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,9 @@ namespace {
 constexpr int kMaxPerLane = 16;
 constexpr int kWarpsPerBlock = 4;
 constexpr int kMaxGroups = 64;
+/// Token counts up to which a block per token routes (routeBlockKernel):
+/// the grid is then at most about two blocks an SM.
+constexpr int64_t kBlockPerTokenUpTo = 256;
 
 RoutingTuning gRoutingTuning;
 
@@ -135,6 +140,99 @@ __global__ void routeKernel(RowView src, RowView biasedView, const float *bias, 
   if (lane < p.topk) {
     float w = p.renormalize ? picked / (sum + 1e-20f) : picked;
     weights[token * p.topk + lane] = w * p.routedScalingFactor;
+  }
+}
+
+/// Small T: one block per token, one thread per expert (E a multiple of 32,
+/// at most 512). A warp per token spends most of its time in one long
+/// dependent chain: 8 sigmoids a lane, a sort, then 4 + 8 rounds of warp
+/// maxima, one after another. Here every expert's sigmoid runs on its own
+/// thread, group selection and both top-k stages are ranks (each candidate
+/// counts the candidates that rank before it: independent compares, no
+/// rounds), and the chain is: sigmoid, the group's top-2 by shuffles, the
+/// group ranks through shared memory, each warp's top-k by a rank within
+/// the warp, then the final rank among the warps' top-k lists. Ranking is
+/// the spec's: larger first, NaN above everything, ties to the lower index
+/// (the 64-bit keys of rankKey, unique per expert). Group selection needs a
+/// group to be an aligned run of lanes (a power of two <= 32 experts).
+template <typename T, bool FUSED>
+__global__ void __launch_bounds__(512)
+    routeBlockKernel(RowView src, RowView biasedView, const float *bias, RoutingParams p,
+                     float *weights, int32_t *ids) {
+  pdlEnter();
+  __shared__ float scoreOf[32 * kMaxPerLane];
+  __shared__ float groupScore[kMaxGroups];
+  __shared__ uint64_t warpBest[kMaxPerLane * 32]; // each warp's top-k keys, by rank
+  __shared__ float pickScore[32];
+  const int t = threadIdx.x, lane = t % 32, warp = t / 32, warps = blockDim.x / 32;
+  const int64_t token = blockIdx.x;
+  const int topk = int(p.topk);
+  float v = toFloat(rowPtr<T>(src, token)[t]);
+  float s = FUSED ? sigmoidf(v) : v;
+  float b = FUSED ? s + bias[t] : rowPtr<float>(biasedView, token)[t];
+  scoreOf[t] = s;
+  uint64_t key = rankKey(b, t);
+  if (p.topkGroup < p.nGroup) {
+    // The group's two largest biased values; equal values give equal sums,
+    // so the value bits rank them (as the warp kernels do).
+    const int groupSize = int(src.rowLength / p.nGroup), group = t / groupSize;
+    uint32_t k1 = uint32_t(key >> 32), k2 = 0;
+    for (int o = 1; o < groupSize; o *= 2) {
+      uint32_t o1 = __shfl_xor_sync(0xffffffffu, k1, o);
+      uint32_t o2 = __shfl_xor_sync(0xffffffffu, k2, o);
+      k2 = max(min(k1, o1), max(k2, o2));
+      k1 = max(k1, o1);
+    }
+    float score = groupSize == 1 ? orderedValue(k1) : orderedValue(k1) + orderedValue(k2);
+    if (t % groupSize == 0)
+      groupScore[group] = score;
+    __syncthreads();
+    const uint64_t mine = rankKey(score, group);
+    int before = 0;
+    for (int h = 0; h < p.nGroup; ++h)
+      before += rankKey(groupScore[h], h) > mine;
+    // A dropped group's experts are no candidates: a key whose value word
+    // is 0 (no float's is) ranks below every candidate and stays unique.
+    if (before >= p.topkGroup)
+      key = uint64_t(~uint32_t(t));
+  }
+  // Each warp's top-k: a lane's rank is the number of lanes whose key is
+  // larger. Keys are unique and, within a warp, a lower lane has the larger
+  // low word, so the value words and the lane order decide: one shuffle a
+  // lane. Ranks are a permutation of 0..31: slots 0..topk-1 are each
+  // written once.
+  const uint32_t hi = uint32_t(key >> 32);
+  int rank = 0;
+#pragma unroll 8
+  for (int l = 0; l < 32; ++l) {
+    uint32_t other = __shfl_sync(0xffffffffu, hi, l);
+    rank += other > hi || (other == hi && l < lane);
+  }
+  if (rank < topk)
+    warpBest[warp * topk + rank] = key;
+  __syncthreads();
+  // The final rank among the warps' lists: a thread per listed candidate.
+  const int listed = warps * topk;
+  if (t < listed) {
+    const uint64_t mineKey = warpBest[t];
+    int final = 0;
+    for (int c = 0; c < listed; ++c)
+      final += warpBest[c] > mineKey;
+    if ((mineKey >> 32) != 0 && final < topk) {
+      int id = keyIndex(mineKey);
+      ids[token * topk + final] = id;
+      pickScore[final] = scoreOf[id];
+    }
+  }
+  __syncthreads();
+  // The sum runs in pick order, as the reference sums.
+  if (t < topk) {
+    float sum = 0.0f;
+    for (int j = 0; j < topk; ++j)
+      sum += pickScore[j];
+    float w = pickScore[t];
+    float out = p.renormalize ? w / (sum + 1e-20f) : w;
+    weights[token * topk + t] = out * p.routedScalingFactor;
   }
 }
 
@@ -279,6 +377,16 @@ cudaError_t launchRoute(RowView src, RowView biased, const float *bias, RoutingP
     return invalid("routing: needs 1 <= topk <= 32 and <= the experts of the kept groups");
   if (src.rows == 0)
     return cudaSuccess;
+  int64_t groupExperts = e / p.nGroup;
+  int64_t blockUpTo = gRoutingTuning.blockPerTokenUpTo >= 0 ? gRoutingTuning.blockPerTokenUpTo
+                                                            : kBlockPerTokenUpTo;
+  bool groupsAreLaneRuns = p.topkGroup == p.nGroup ||
+                           (groupExperts <= 32 && (groupExperts & (groupExperts - 1)) == 0);
+  if (src.rows <= blockUpTo && e % 32 == 0 && groupsAreLaneRuns) {
+    launchKernel(routeBlockKernel<T, FUSED>, dim3(src.rows), dim3(e), 0, s, src, biased, bias, p,
+                 w, ids);
+    return cudaGetLastError();
+  }
   dim3 grid((src.rows + kWarpsPerBlock - 1) / kWarpsPerBlock), block(32 * kWarpsPerBlock);
   size_t smem = p.topkGroup < p.nGroup ? size_t(kWarpsPerBlock * e) * sizeof(float) : 0;
   int per = int((e + 31) / 32);

@@ -371,24 +371,27 @@ TEST_CASE("routing kernels match the CPU, ties included", "[cuda][routing]") {
 
 TEST_CASE("routing ties: many equal logits pick the same experts on both sides",
           "[cuda][routing][ties]") {
-  const int64_t tokens = 513, e = 256;
-  // bf16 logits from a handful of values and a zero bias: ties everywhere.
-  std::vector<float> logits(tokens * e);
-  for (int64_t i = 0; i < tokens * e; ++i)
-    logits[i] = 0.25f * static_cast<float>((i * 2654435761u) % 5);
-  Tensor l = tensor(DType::BF16, {tokens, e}, logits);
-  Tensor bias = tensor(DType::F32, {e}, {0.0f});
-  OpAttrs a;
-  a.nGroup = 8;
-  a.topkGroup = 4;
-  a.topk = 8;
-  a.renormalize = true;
-  Plan p = oneStepPlan("fused_moe_router", a, {{DType::BF16, {tokens, e}}, {DType::F32, {e}}},
-                       {{DType::F32, {tokens, 8}}, {DType::I32, {tokens, 8}}}, 1);
-  auto cpu = runOn(cpuBackend(), p, {l, bias});
-  auto gpu = runOn(cudaBackend(), p, {l, bias});
-  CHECK(ints(gpu[1]) == ints(cpu[1]));
-  CHECK(floats(gpu[0]) == floats(cpu[0]));
+  // 513 tokens take a warp per token, 200 a block per token.
+  for (const int64_t tokens : {513, 200}) {
+    const int64_t e = 256;
+    // bf16 logits from a handful of values and a zero bias: ties everywhere.
+    std::vector<float> logits(tokens * e);
+    for (int64_t i = 0; i < tokens * e; ++i)
+      logits[i] = 0.25f * static_cast<float>((i * 2654435761u) % 5);
+    Tensor l = tensor(DType::BF16, {tokens, e}, logits);
+    Tensor bias = tensor(DType::F32, {e}, {0.0f});
+    OpAttrs a;
+    a.nGroup = 8;
+    a.topkGroup = 4;
+    a.topk = 8;
+    a.renormalize = true;
+    Plan p = oneStepPlan("fused_moe_router", a, {{DType::BF16, {tokens, e}}, {DType::F32, {e}}},
+                         {{DType::F32, {tokens, 8}}, {DType::I32, {tokens, 8}}}, 1);
+    auto cpu = runOn(cpuBackend(), p, {l, bias});
+    auto gpu = runOn(cudaBackend(), p, {l, bias});
+    CHECK(ints(gpu[1]) == ints(cpu[1]));
+    CHECK(floats(gpu[0]) == floats(cpu[0]));
+  }
 }
 
 TEST_CASE("topk, gather, elementwise, cast and matmul match the CPU", "[cuda][misc]") {
@@ -596,6 +599,15 @@ TEST_CASE("every benchmark launch shape computes the same results", "[cuda][misc
   setRoles(router, {InputRole::Logits, InputRole::Bias});
   k::setRoutingTuning(k::RoutingTuning{1});
   compareBackends(router, ++seed, "fused_moe_router unbounded registers");
+  // A block per token at 999 tokens (the launcher's default stops at 256),
+  // and a warp per token where the default would take a block.
+  k::setRoutingTuning(k::RoutingTuning{0, 1 << 30});
+  compareBackends(router, ++seed, "fused_moe_router a block per token");
+  k::setRoutingTuning(k::RoutingTuning{0, 0});
+  Plan small = oneStepPlan("fused_moe_router", r, {{DType::BF16, {7, 256}}, {DType::F32, {256}}},
+                           {{DType::F32, {7, 8}}, {DType::I32, {7, 8}}}, 1);
+  setRoles(small, {InputRole::Logits, InputRole::Bias});
+  compareBackends(small, ++seed, "fused_moe_router a warp per token at 7 tokens");
 }
 
 TEST_CASE("bad sizes get a clear error naming what the kernel needs", "[cuda][errors]") {

@@ -379,7 +379,8 @@ cudaError_t launchRoute(RowView src, RowView biased, const float *bias, RoutingP
     return cudaSuccess;
   int64_t groupExperts = e / p.nGroup;
   int64_t blockUpTo = gRoutingTuning.blockPerTokenUpTo >= 0 ? gRoutingTuning.blockPerTokenUpTo
-                                                            : kBlockPerTokenUpTo;
+                     : p.topkGroup < p.nGroup                ? kBlockPerTokenUpTo / 2
+                                                             : kBlockPerTokenUpTo;
   bool groupsAreLaneRuns = p.topkGroup == p.nGroup ||
                            (groupExperts <= 32 && (groupExperts & (groupExperts - 1)) == 0);
   if (src.rows <= blockUpTo && e % 32 == 0 && groupsAreLaneRuns) {

@@ -1,10 +1,11 @@
 //===- Quant.cu - FP8 e4m3 quantization, alone and fused with gated norm --===//
 //
-// A warp owns a quantization group: it reduces amax (NaN-aware), writes the
-// scale and the codes. The fused kernel first normalizes a token's H heads
-// (a warp per head) into shared memory, rounded to x's type exactly where
-// the unfused graph stores the norm's output, then quantizes that token's
-// groups from shared memory: one read of x and z, one write of q and scale.
+// A team of lanes (a 16-byte vector each) or, off that path, a warp owns a
+// quantization group: it reduces amax (NaN-aware), writes the scale and the
+// codes. The fused gated kernel keeps a head row in a team's registers:
+// the norm, rounded to x's type exactly where the unfused graph stores its
+// output, then each group's amax and codes; one read of x and z, one write
+// of q and scale. Off that path it stages a token in shared memory.
 //
 //===----------------------------------------------------------------------===//
 

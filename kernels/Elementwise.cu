@@ -89,6 +89,18 @@ __device__ __forceinline__ void storeInt(ElemType t, void *p, int64_t i, int64_t
 
 bool isInt(ElemType t) { return t == ElemType::I32 || t == ElemType::I64; }
 
+/// The float math of a binary op, rounding aside (the caller stores it in
+/// the output type). A compile-time op folds the switch away.
+__device__ __forceinline__ float applyBinary(BinaryOp op, float u, float v) {
+  switch (op) {
+  case BinaryOp::Add: return u + v;
+  case BinaryOp::Sub: return u - v;
+  case BinaryOp::Mul: return u * v;
+  case BinaryOp::Div: return u / v;
+  }
+  return 0.0f;
+}
+
 __global__ void binaryKernel(BinaryOp op, ElemType type, IndexMap a, const void *ad,
                              IndexMap b, const void *bd, void *out, int64_t n, int *error) {
   pdlEnter();
@@ -114,14 +126,8 @@ __global__ void binaryKernel(BinaryOp op, ElemType type, IndexMap a, const void 
       storeInt(type, out, i, r);
       continue;
     }
-    float u = loadAsFloat(type, ad, ia), v = loadAsFloat(type, bd, ib), r = 0.0f;
-    switch (op) {
-    case BinaryOp::Add: r = u + v; break;
-    case BinaryOp::Sub: r = u - v; break;
-    case BinaryOp::Mul: r = u * v; break;
-    case BinaryOp::Div: r = u / v; break;
-    }
-    storeFloat(type, out, i, r);
+    storeFloat(type, out, i,
+               applyBinary(op, loadAsFloat(type, ad, ia), loadAsFloat(type, bd, ib)));
   }
 }
 
@@ -156,27 +162,18 @@ __global__ void binaryVecKernel(const T *a, const T *b, T *out, int64_t n) {
   pdlEnter();
   constexpr int kVec = 16 / sizeof(T);
   const int64_t vectors = n / kVec, stride = int64_t(gridDim.x) * blockDim.x;
-  auto apply = [](float u, float v) {
-    switch (OP) {
-    case BinaryOp::Add: return u + v;
-    case BinaryOp::Sub: return u - v;
-    case BinaryOp::Mul: return u * v;
-    case BinaryOp::Div: return u / v;
-    }
-    return 0.0f;
-  };
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < vectors; i += stride) {
     float u[kVec], v[kVec];
     loadVec<T, kVec>(a + i * kVec, u);
     loadVec<T, kVec>(b + i * kVec, v);
 #pragma unroll
     for (int j = 0; j < kVec; ++j)
-      u[j] = apply(u[j], v[j]);
+      u[j] = applyBinary(OP, u[j], v[j]);
     storeVec<T, kVec>(out + i * kVec, u);
   }
   int64_t tail = vectors * kVec + int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (tail < n)
-    out[tail] = fromFloat<T>(apply(toFloat(a[tail]), toFloat(b[tail])));
+    out[tail] = fromFloat<T>(applyBinary(OP, toFloat(a[tail]), toFloat(b[tail])));
 }
 
 /// The launch floor's kernel. It waits like every kernel: one launched with
@@ -208,23 +205,15 @@ cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, In
       const T *pa = reinterpret_cast<const T *>(at(aData, a, size));
       const T *pb = reinterpret_cast<const T *>(at(bData, b, size));
       dim3 grid(unsigned(std::min<int64_t>((n / (16 / sizeof(T)) + 255) / 256 + 1, 132 * 16)));
+      auto launch = [&](auto opTag) {
+        launchKernel(binaryVecKernel<T, decltype(opTag)::value>, grid, 256, 0, stream, pa, pb,
+                     static_cast<T *>(out), n);
+      };
       switch (op) {
-      case BinaryOp::Add:
-        launchKernel(binaryVecKernel<T, BinaryOp::Add>, grid, 256, 0, stream, pa, pb,
-                     static_cast<T *>(out), n);
-        break;
-      case BinaryOp::Sub:
-        launchKernel(binaryVecKernel<T, BinaryOp::Sub>, grid, 256, 0, stream, pa, pb,
-                     static_cast<T *>(out), n);
-        break;
-      case BinaryOp::Mul:
-        launchKernel(binaryVecKernel<T, BinaryOp::Mul>, grid, 256, 0, stream, pa, pb,
-                     static_cast<T *>(out), n);
-        break;
-      case BinaryOp::Div:
-        launchKernel(binaryVecKernel<T, BinaryOp::Div>, grid, 256, 0, stream, pa, pb,
-                     static_cast<T *>(out), n);
-        break;
+      case BinaryOp::Add: launch(std::integral_constant<BinaryOp, BinaryOp::Add>{}); break;
+      case BinaryOp::Sub: launch(std::integral_constant<BinaryOp, BinaryOp::Sub>{}); break;
+      case BinaryOp::Mul: launch(std::integral_constant<BinaryOp, BinaryOp::Mul>{}); break;
+      case BinaryOp::Div: launch(std::integral_constant<BinaryOp, BinaryOp::Div>{}); break;
       }
       return cudaGetLastError();
     });

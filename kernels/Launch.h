@@ -10,6 +10,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 namespace llmf::kernels {
@@ -43,6 +44,18 @@ cudaError_t launchKernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_
   config.attrs = &attribute;
   config.numAttrs = programmaticLaunch() ? 1 : 0;
   return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+}
+
+/// Calls f(std::integral_constant<int, S>{}) for the first S of SIZES equal
+/// to n, or for the last one when none is: launchers pass a team size they
+/// have checked, so the last size is the largest they allow.
+template <int FIRST, int... REST, typename F> void withSize(int64_t n, F &&f) {
+  if constexpr (sizeof...(REST) == 0)
+    f(std::integral_constant<int, FIRST>{});
+  else if (n == FIRST)
+    f(std::integral_constant<int, FIRST>{});
+  else
+    withSize<REST...>(n, std::forward<F>(f));
 }
 
 template <typename T> struct TypeTag {

@@ -259,12 +259,7 @@ cudaError_t launchCached(const NormArgs &a, int64_t vectors, cudaStream_t s) {
       else
         launchKernel(normKernel<MODE, T, W, N, 1, kTeam, false>, grid, 256, 0, s, a);
     };
-    switch (team) {
-    case 4: launch(std::integral_constant<int, 4>{}); break;
-    case 8: launch(std::integral_constant<int, 8>{}); break;
-    case 16: launch(std::integral_constant<int, 16>{}); break;
-    default: launch(std::integral_constant<int, 32>{}); break;
-    }
+    withSize<4, 8, 16, 32>(team, launch);
     return cudaGetLastError();
   }
   // One row per block, up to 4 vectors per thread in registers.

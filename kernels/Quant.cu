@@ -329,14 +329,7 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
       launchKernel(kernel, grid, 256, 0, stream, x, z, p, 1.0f / float(x.rowLength), lanes,
                    int(x.rowLength / groupSize), q, scale);
     };
-    switch (team) {
-    case 1: launch(std::integral_constant<int, 1>{}); break;
-    case 2: launch(std::integral_constant<int, 2>{}); break;
-    case 4: launch(std::integral_constant<int, 4>{}); break;
-    case 8: launch(std::integral_constant<int, 8>{}); break;
-    case 16: launch(std::integral_constant<int, 16>{}); break;
-    default: launch(std::integral_constant<int, 32>{}); break;
-    }
+    withSize<1, 2, 4, 8, 16, 32>(team, launch);
     return cudaGetLastError();
   }
   int64_t d = x.rowLength, tokens = x.rows / heads;
@@ -381,14 +374,7 @@ cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
         launchKernel(quantTeamKernel<T, kVec, decltype(tag)::value>, teamGrid, block, 0, stream,
                      x, groupSize, groups, q, scale);
       };
-      switch (team) {
-      case 1: launch(std::integral_constant<int, 1>{}); break;
-      case 2: launch(std::integral_constant<int, 2>{}); break;
-      case 4: launch(std::integral_constant<int, 4>{}); break;
-      case 8: launch(std::integral_constant<int, 8>{}); break;
-      case 16: launch(std::integral_constant<int, 16>{}); break;
-      default: launch(std::integral_constant<int, 32>{}); break;
-      }
+      withSize<1, 2, 4, 8, 16, 32>(team, launch);
       return cudaGetLastError();
     }
     launchKernel(quantKernel<T>, grid, block, 0, stream, x, groupSize, groups, q, scale);

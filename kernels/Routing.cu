@@ -143,6 +143,22 @@ __global__ void routeKernel(RowView src, RowView biasedView, const float *bias, 
   }
 }
 
+/// The sum of a group's two largest values. The group spans `lanes` aligned
+/// lanes (a power of two), each holding its own two largest as
+/// order-preserving bits (0: none); every lane of the group gets the sum.
+/// Equal values give equal sums, so the value bits alone rank them (32-bit
+/// compares). A one-expert group's score is its value.
+__device__ __forceinline__ float groupTop2Sum(uint32_t k1, uint32_t k2, int lanes,
+                                              bool oneExpert) {
+  for (int o = 1; o < lanes; o *= 2) {
+    uint32_t o1 = __shfl_xor_sync(0xffffffffu, k1, o);
+    uint32_t o2 = __shfl_xor_sync(0xffffffffu, k2, o);
+    k2 = max(min(k1, o1), max(k2, o2));
+    k1 = max(k1, o1);
+  }
+  return oneExpert ? orderedValue(k1) : orderedValue(k1) + orderedValue(k2);
+}
+
 /// Small T: one block per token, one thread per expert (E a multiple of 32,
 /// at most 512). A warp per token spends most of its time in one long
 /// dependent chain: 8 sigmoids a lane, a sort, then 4 + 8 rounds of warp
@@ -173,17 +189,8 @@ __global__ void __launch_bounds__(512)
   scoreOf[t] = s;
   uint64_t key = rankKey(b, t);
   if (p.topkGroup < p.nGroup) {
-    // The group's two largest biased values; equal values give equal sums,
-    // so the value bits rank them (as the warp kernels do).
     const int groupSize = int(src.rowLength / p.nGroup), group = t / groupSize;
-    uint32_t k1 = uint32_t(key >> 32), k2 = 0;
-    for (int o = 1; o < groupSize; o *= 2) {
-      uint32_t o1 = __shfl_xor_sync(0xffffffffu, k1, o);
-      uint32_t o2 = __shfl_xor_sync(0xffffffffu, k2, o);
-      k2 = max(min(k1, o1), max(k2, o2));
-      k1 = max(k1, o1);
-    }
-    float score = groupSize == 1 ? orderedValue(k1) : orderedValue(k1) + orderedValue(k2);
+    float score = groupTop2Sum(uint32_t(key >> 32), 0, groupSize, groupSize == 1);
     if (t % groupSize == 0)
       groupScore[group] = score;
     __syncthreads();
@@ -302,8 +309,7 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock, MIN_BLOCKS)
   int groupSize = PER * lanesPerGroup;
   int group = lane / lanesPerGroup;
   if (p.topkGroup < p.nGroup) {
-    // The group's two largest biased values. Equal values give equal sums,
-    // so the value bits alone rank them (32-bit compares).
+    // The lane's two largest biased values, then the group's.
     uint32_t k1 = 0, k2 = 0;
 #pragma unroll
     for (int i = 0; i < PER; ++i) {
@@ -311,13 +317,7 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock, MIN_BLOCKS)
       k2 = max(k2, min(k1, key));
       k1 = max(k1, key);
     }
-    for (int o = 1; o < lanesPerGroup; o *= 2) {
-      uint32_t o1 = __shfl_xor_sync(0xffffffffu, k1, o);
-      uint32_t o2 = __shfl_xor_sync(0xffffffffu, k2, o);
-      k2 = max(min(k1, o1), max(k2, o2));
-      k1 = max(k1, o1);
-    }
-    float score = groupSize == 1 ? orderedValue(k1) : orderedValue(k1) + orderedValue(k2);
+    float score = groupTop2Sum(k1, k2, lanesPerGroup, groupSize == 1);
     uint64_t gkey = lane % lanesPerGroup == 0 ? rankKey(score, group) : 0;
     uint64_t kept = 0;
     for (int round = 0; round < p.topkGroup; ++round) {

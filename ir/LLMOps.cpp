@@ -13,6 +13,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -176,6 +177,23 @@ LogicalResult verifyGroupQuant(Operation *op, RankedTensorType x,
 
 } // namespace
 
+LogicalResult mlir::llm::verifyTensorSizeFits(Operation *op, Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return success();
+  int64_t n = 1, bytes = 0;
+  for (int64_t d : tensor.getShape())
+    if (!ShapedType::isDynamic(d) && llvm::MulOverflow(n, d, n))
+      return op->emitOpError() << "has a tensor " << type
+                               << " with more elements than fit in 64 bits";
+  int64_t elementBytes =
+      std::max<int64_t>(1, tensor.getElementTypeBitWidth() / 8);
+  if (llvm::MulOverflow(n, elementBytes, bytes))
+    return op->emitOpError() << "has a tensor " << type
+                             << " larger than 2^63 bytes";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ConstantOp
 //===----------------------------------------------------------------------===//
@@ -215,7 +233,7 @@ static LogicalResult verifyBroadcastBinary(Operation *op) {
   auto a = tensorOf(op->getOperand(0)), b = tensorOf(op->getOperand(1));
   auto out = tensorOf(op->getResult(0));
   SmallVector<int64_t> shape;
-  if (!OpTrait::util::getBroadcastedShape(a.getShape(), b.getShape(), shape))
+  if (!mlir::OpTrait::util::getBroadcastedShape(a.getShape(), b.getShape(), shape))
     return op->emitOpError() << "operands are not broadcast-compatible: " << a
                              << " and " << b;
   if (!shapesCompatible(out.getShape(), shape))
@@ -278,7 +296,8 @@ LogicalResult SplitOp::verify() {
   for (int64_t s : sizes) {
     if (s < 0)
       return emitOpError() << "expects non-negative sizes, got " << s;
-    sum += s;
+    if (llvm::AddOverflow(sum, s, sum))
+      return emitOpError() << "expects sizes whose sum fits in 64 bits";
   }
   int64_t extent = in.getDimSize(dim);
   if (!isDyn(extent) && sum != extent)
@@ -437,8 +456,8 @@ LogicalResult FusedRMSNormGatedQuantFP8Op::verify() {
     return failure();
   int64_t rows = x.getDimSize(0), d = x.getDimSize(1);
   int64_t groupSize = getGroupSize();
-  if (isDyn(d))
-    return emitOpError() << "expects a static head dim D, got " << x;
+  if (isDyn(d) || d < 1)
+    return emitOpError() << "expects a static head dim D >= 1, got " << x;
   if (groupSize < 1 || d % groupSize != 0)
     return emitOpError() << "expects group_size " << groupSize
                          << " to divide the head dim " << d

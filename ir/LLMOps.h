@@ -16,6 +16,31 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace mlir::llm {
+/// Checks one tensor type: the product of its static dims, and that times
+/// its element size in bytes, fit in int64_t.
+LogicalResult verifyTensorSizeFits(Operation *op, Type type);
+
+namespace OpTrait {
+/// Every operand and result tensor passes verifyTensorSizeFits: the static
+/// sizes of a verified op never overflow when multiplied out.
+template <typename ConcreteType>
+class TensorSizesFit
+    : public ::mlir::OpTrait::TraitBase<ConcreteType, TensorSizesFit> {
+public:
+  static LogicalResult verifyTrait(Operation *op) {
+    for (Type t : op->getOperandTypes())
+      if (failed(verifyTensorSizeFits(op, t)))
+        return failure();
+    for (Type t : op->getResultTypes())
+      if (failed(verifyTensorSizeFits(op, t)))
+        return failure();
+    return success();
+  }
+};
+} // namespace OpTrait
+} // namespace mlir::llm
+
 #define GET_OP_CLASSES
 #include "ir/LLMOps.h.inc"
 

@@ -15,8 +15,15 @@ include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
+/// Every tensor an op reads or writes has a static part whose element and
+/// byte counts fit in 64 bits, so no size computed from it can overflow
+/// (LLMOps.h: TensorSizesFit).
+def LLM_TensorSizesFit : NativeOpTrait<"TensorSizesFit"> {
+  let cppNamespace = "::mlir::llm::OpTrait";
+}
+
 class LLM_Op<string mnemonic, list<Trait> traits = []>
-    : Op<LLM_Dialect, mnemonic, !listconcat([Pure], traits)>;
+    : Op<LLM_Dialect, mnemonic, !listconcat([Pure, LLM_TensorSizesFit], traits)>;
 
 // Attributes every RMSNorm-family op carries: `y = x * rsqrt(mean(x^2) + eps)
 // * (w + weight_bias)`; weight_bias = 1 is Gemma's `(1 + w)`.

@@ -76,6 +76,7 @@ bool FusionReport::writeFile(StringRef path, std::string &error) const {
     return false;
   }
   out << toJSON();
+  out.close(); // a full disk shows only when the buffer is written out
   if (!out) {
     error = "failed to write fusion report file '" + path.str() + "'";
     return false;

@@ -50,6 +50,10 @@ void setFusedInsertionPoint(PatternRewriter &rewriter,
 MissReason checkPlacement(ArrayRef<Operation *> chain, ValueRange operands) {
   if (fusedInsertionPoint(chain, operands))
     return std::nullopt;
+  for (Value v : operands)
+    if (llvm::is_contained(chain, v.getDefiningOp()))
+      return reason("a value the chain defines (", v.getDefiningOp()->getName(),
+                    ") also feeds the fused op as another operand");
   return std::string("no point in the block dominates the fused op's "
                      "operands and precedes every user of the chain");
 }
@@ -98,10 +102,19 @@ bool mlir::llm::isPlusOneOfSameType(Operation *add, Operation *one) {
          a.getA().getType() == a.getOutput().getType();
 }
 
-/// `user` reads `w1` once, as its weight, with weight_bias 0.
+bool mlir::llm::isRoundingDropAllowed(Type dropped, Type output) {
+  auto d = dyn_cast<FloatType>(dropped), o = dyn_cast<FloatType>(output);
+  return d && o && d.getFPMantissaWidth() >= o.getFPMantissaWidth();
+}
+
+/// `user` reads `w1` once, as its weight, with weight_bias 0, and folding
+/// drops no rounding coarser than one of the norm's output type (a bf16
+/// `w + 1` on an f32 input would change the result by a bf16 step).
 static bool isFoldableGemmaUser(Operation *user, Value w1) {
   std::optional<unsigned> idx = normWeightOperandIndex(user);
   if (!idx || user->getOperand(*idx) != w1 || normWeightBias(user) != 0.0f)
+    return false;
+  if (!isRoundingDropAllowed(elementTypeOf(w1), elementTypeOf(user->getOperand(0))))
     return false;
   return llvm::count(user->getOperands(), w1) == 1;
 }
@@ -259,40 +272,53 @@ void mlir::llm::fuseAllReduceAddRMSNorm(PatternRewriter &rewriter,
 // Gated RMSNorm + FP8 group quantization
 //===----------------------------------------------------------------------===//
 
+/// The gated chain's ops, producer first; the reshape is absent with one
+/// head (cleanup removes the identity reshape [N, D] -> [N, D]).
+static SmallVector<Operation *, 3> gatedChain(Operation *gated, Operation *reshape,
+                                              Operation *quant) {
+  SmallVector<Operation *, 3> chain{gated};
+  if (reshape)
+    chain.push_back(reshape);
+  chain.push_back(quant);
+  return chain;
+}
+
 MissReason mlir::llm::checkGatedNormQuant(Operation *gated, Operation *reshape,
                                           Operation *quant) {
   auto g = cast<RMSNormGatedOp>(gated);
   auto q = cast<QuantFP8Op>(quant);
-  if (!onlyUsedBy(g.getY(), {reshape}))
+  if (!onlyUsedBy(g.getY(), {reshape ? reshape : quant}))
     return reason("the gated norm output", kOtherUsers);
-  if (!onlyUsedBy(reshape->getResult(0), {quant}))
+  if (reshape && !onlyUsedBy(reshape->getResult(0), {quant}))
     return reason("the reshape to tokens", kOtherUsers);
   auto in = cast<RankedTensorType>(g.getX().getType());
-  auto out = cast<RankedTensorType>(reshape->getResult(0).getType());
+  auto out = cast<RankedTensorType>(quant->getOperand(0).getType());
   int64_t d = in.getRank() == 2 ? in.getDimSize(1) : ShapedType::kDynamic;
   if (in.getRank() != 2 || out.getRank() != 2 || ShapedType::isDynamic(d) ||
-      out.isDynamicDim(1) || out.getDimSize(1) % d != 0)
-    return reason("the reshape ", in, " -> ", out,
+      d < 1 || out.isDynamicDim(1) || out.getDimSize(1) % d != 0)
+    return reason(reshape ? "the reshape " : "the gated norm ", in, " -> ", out,
                   " does not regroup whole heads [N*H, D] -> [N, H*D]");
   int64_t groupSize = q.getGroupSize();
-  if (d % groupSize != 0)
+  if (groupSize < 1 || d % groupSize != 0)
     return reason("group size ", groupSize, " does not divide the head dim ",
                   d, " (a group would straddle two heads)");
-  return checkPlacement({gated, reshape, quant}, {g.getX(), g.getZ(), g.getW()});
+  return checkPlacement(gatedChain(gated, reshape, quant),
+                        {g.getX(), g.getZ(), g.getW()});
 }
 
 void mlir::llm::fuseGatedNormQuant(PatternRewriter &rewriter, Operation *gated,
                                    Operation *reshape, Operation *quant) {
   auto g = cast<RMSNormGatedOp>(gated);
   auto q = cast<QuantFP8Op>(quant);
-  setFusedInsertionPoint(rewriter, {gated, reshape, quant},
-                         {g.getX(), g.getZ(), g.getW()});
+  SmallVector<Operation *, 3> chain = gatedChain(gated, reshape, quant);
+  setFusedInsertionPoint(rewriter, chain, {g.getX(), g.getZ(), g.getW()});
   auto fused = FusedRMSNormGatedQuantFP8Op::create(
-      rewriter, fusedLoc(rewriter, {quant, reshape, gated}),
+      rewriter, fusedLoc(rewriter, llvm::to_vector(llvm::reverse(chain))),
       quant->getResultTypes(), g.getX(), g.getZ(), g.getW(), g.getEpsilon(),
       g.getWeightBias(), g.getNormBeforeGate(), q.getGroupSize());
   rewriter.replaceOp(quant, fused->getResults());
-  rewriter.eraseOp(reshape);
+  if (reshape)
+    rewriter.eraseOp(reshape);
   rewriter.eraseOp(gated);
 }
 
@@ -370,8 +396,13 @@ void mlir::llm::fuseMoERouter(PatternRewriter &rewriter, Operation *cast,
 // Q/K RMSNorm
 //===----------------------------------------------------------------------===//
 
-/// `reshape` turns [T, H*D] into [T*H, D]: it only splits off heads.
-static bool isHeadSplit(Operation *reshape) {
+/// `reshape` turns [T, H*D] into [T*H, D]: it only splits off heads. A
+/// null reshape is one head, `part` read as is: [T, D] with a static D.
+static bool isHeadSplit(Operation *reshape, Value part) {
+  if (!reshape) {
+    auto t = cast<RankedTensorType>(part.getType());
+    return t.getRank() == 2 && !t.isDynamicDim(1) && t.getDimSize(1) > 0;
+  }
   auto in = cast<RankedTensorType>(reshape->getOperand(0).getType());
   auto out = cast<RankedTensorType>(reshape->getResult(0).getType());
   if (in.getRank() != 2 || out.getRank() != 2 || in.isDynamicDim(1) ||
@@ -395,7 +426,7 @@ MissReason mlir::llm::checkQKNorm(Operation *split, Operation *reshapeQ,
   if (static_cast<int64_t>(s.getDim()) != qkvType.getRank() - 1)
     return reason("the qkv split is along dim ", s.getDim(),
                   ", not the feature dim");
-  if (!isHeadSplit(reshapeQ) || !isHeadSplit(reshapeK))
+  if (!isHeadSplit(reshapeQ, s.getResult(0)) || !isHeadSplit(reshapeK, s.getResult(1)))
     return std::string("a q/k reshape is not a head split [T, H*D] -> [T*H, D]");
   auto nq = cast<RMSNormOp>(normQ), nk = cast<RMSNormOp>(normK);
   if (nq.getEpsilon() != nk.getEpsilon())

@@ -32,6 +32,9 @@ bool isSplatOneConstant(Operation *c);
 bool isWideningCastToF32(Operation *cast);
 /// `add` is `w' + 1.0` with the constant `one` and the result type of w'.
 bool isPlusOneOfSameType(Operation *add, Operation *one);
+/// Folding away a rounding to `dropped` changes a result of type `output` by
+/// less than one of its own roundings: `dropped` is at least as precise.
+bool isRoundingDropAllowed(Type dropped, Type output);
 /// Some norm uses `w1` as its weight with weight_bias 0.
 bool hasFoldableGemmaUser(Value w1);
 /// Every such norm reads `w` instead and gets weight_bias = 1.
@@ -72,6 +75,7 @@ void fuseAllReduceAddRMSNorm(PatternRewriter &rewriter, Operation *ar,
 // Gated RMSNorm + FP8 group quantization
 //===----------------------------------------------------------------------===//
 
+/// `reshape` is null for one head (the gated norm feeds the quant directly).
 MissReason checkGatedNormQuant(Operation *gated, Operation *reshape,
                                Operation *quant);
 void fuseGatedNormQuant(PatternRewriter &rewriter, Operation *gated,
@@ -91,6 +95,7 @@ void fuseMoERouter(PatternRewriter &rewriter, Operation *cast,
 // Q/K RMSNorm
 //===----------------------------------------------------------------------===//
 
+/// `reshapeQ` / `reshapeK` are null for one head (a split result normed as is).
 MissReason checkQKNorm(Operation *split, Operation *reshapeQ,
                        Operation *reshapeK, Operation *normQ,
                        Operation *normK);

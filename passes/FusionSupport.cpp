@@ -5,6 +5,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
@@ -38,16 +40,25 @@ Operation *mlir::llm::fusedInsertionPoint(ArrayRef<Operation *> chain,
   Block *block = root->getBlock();
   if (llvm::any_of(chain, [&](Operation *op) { return op->getBlock() != block; }))
     return nullptr;
+  // A fused op cannot read a value the chain itself defines: that value
+  // would become a result of the fused op, which would use itself.
+  for (Value v : operands)
+    if (llvm::is_contained(chain, v.getDefiningOp()))
+      return nullptr;
   if (llvm::all_of(operands, [&](Value v) { return availableBefore(v, first); }))
     return first;
   // Before the root every operand is available (the chain reads them), but a
   // chain value used by an op between `first` and `root` would then be
-  // defined too late.
+  // defined too late. A user nested in a region counts where its ancestor in
+  // this block stands.
   for (Operation *op : chain.drop_back())
-    for (Operation *user : op->getUsers())
-      if (!llvm::is_contained(chain, user) && user->getBlock() == block &&
-          user->isBeforeInBlock(root))
+    for (Operation *user : op->getUsers()) {
+      if (llvm::is_contained(chain, user))
+        continue;
+      Operation *inBlock = block->findAncestorOpInBlock(*user);
+      if (inBlock && inBlock != root && inBlock->isBeforeInBlock(root))
         return nullptr;
+    }
   return root;
 }
 
@@ -63,33 +74,53 @@ MissReason mlir::llm::checkNormInputWeightDTypeMatch(Value input,
   return reason;
 }
 
-/// Fused ops of this family in `module`, counted by the pattern that made them.
-static llvm::StringMap<int64_t> countFused(ModuleOp module,
-                                           const FusionFamily &family) {
-  llvm::StringMap<int64_t> counts;
-  module.walk([&](Operation *op) {
+namespace {
+/// Counts the fused ops the rewrites create, by pattern, as they are
+/// inserted (a fused op that existed before the pass, dead or alive, is not
+/// this run's work), less any the same run erases again.
+struct FusedOpCounter : RewriterBase::Listener {
+  explicit FusedOpCounter(const FusionFamily &family) : family(family) {}
+
+  void notifyOperationInserted(Operation *op,
+                               OpBuilder::InsertPoint previous) override {
+    if (previous.isSet()) // moved, not created
+      return;
     std::string name = family.fusedPatternName(op);
-    if (!name.empty())
-      ++counts[name];
-  });
-  return counts;
-}
+    if (name.empty())
+      return;
+    created[op] = name;
+    ++counts[name];
+  }
+  void notifyOperationErased(Operation *op) override {
+    auto it = created.find(op);
+    if (it == created.end())
+      return;
+    --counts[it->second];
+    created.erase(it);
+  }
+
+  const FusionFamily &family;
+  llvm::DenseMap<Operation *, std::string> created;
+  llvm::StringMap<int64_t> counts;
+};
+} // namespace
 
 FailureOr<FusionCounts>
 mlir::llm::runFusionFamily(ModuleOp module,
                            const FrozenRewritePatternSet &patterns,
                            const FusionFamily &family, bool emitRemarks,
                            FusionReport *report) {
-  llvm::StringMap<int64_t> before = countFused(module, family);
+  FusedOpCounter counter(family);
   GreedyRewriteConfig config;
   config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+  config.setListener(&counter);
   if (failed(applyPatternsGreedily(module, patterns, config)))
     return module.emitError() << family.passName
                               << ": pattern application did not converge";
 
   FusionCounts counts;
-  for (const auto &entry : countFused(module, family)) {
-    int64_t made = entry.second - before.lookup(entry.first());
+  for (const auto &entry : counter.counts) {
+    int64_t made = entry.second;
     if (made <= 0)
       continue;
     counts.fused += made;

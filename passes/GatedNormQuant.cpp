@@ -23,19 +23,20 @@ namespace {
 
 constexpr const char *kPattern = "RMSNormGatedQuantFP8";
 
-/// Walks back from a quantization through reshapes to a gated norm.
+/// Walks back from a quantization through reshapes (none with one head) to
+/// a gated norm.
 void explainMisses(ModuleOp module, SmallVectorImpl<NearMiss> &misses) {
   module.walk([&](Operation *quant) {
     if (!isa<QuantFP8Op, QuantFP8StaticOp>(quant))
       return;
-    SmallVector<Operation *> reshapes;
+    SmallVector<ReshapeOp> reshapes;
     Value v = quant->getOperand(0);
     while (auto r = v.getDefiningOp<ReshapeOp>()) {
       reshapes.push_back(r);
       v = r.getX();
     }
     auto gated = v.getDefiningOp<RMSNormGatedOp>();
-    if (!gated || reshapes.empty())
+    if (!gated)
       return;
     if (isa<QuantFP8StaticOp>(quant)) {
       misses.push_back({kPattern,
@@ -50,7 +51,8 @@ void explainMisses(ModuleOp module, SmallVectorImpl<NearMiss> &misses) {
                         quant});
       return;
     }
-    if (MissReason r = checkGatedNormQuant(gated, reshapes.front(), quant))
+    Operation *reshape = reshapes.empty() ? nullptr : reshapes.front().getOperation();
+    if (MissReason r = checkGatedNormQuant(gated, reshape, quant))
       misses.push_back({kPattern, *r, quant});
   });
 }

@@ -19,6 +19,8 @@
 #include "mlir/Pass/PassOptions.h"
 
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace mlir::llm {
 
@@ -87,6 +89,11 @@ void buildLLMFusionPipeline(OpPassManager &pm,
 /// and `--llm-fusion-report=FILE` shorthands). registerLLMFusionPasses(),
 /// generated from Passes.td, registers each pass.
 void registerLLMFusionPipeline();
+
+/// The shorthand flag given on the command line (`--llm-fusion-report` or
+/// `--llm-fusion-remarks`) when the registered pipeline never ran, so a
+/// driver can reject it instead of ignoring it silently; nullopt otherwise.
+std::optional<std::string> unusedPipelineShorthand();
 
 } // namespace mlir::llm
 

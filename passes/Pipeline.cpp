@@ -5,6 +5,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/CommandLine.h"
 
+#include <atomic>
+
 using namespace mlir;
 using namespace mlir::llm;
 
@@ -48,6 +50,10 @@ llvm::cl::opt<std::string> clReport(
     "llm-fusion-report",
     llvm::cl::desc("llm-fusion-pipeline: write the fusion report (JSON) here"),
     llvm::cl::value_desc("file"));
+
+/// Set when the registered pipeline is built: --llm-fusion-remarks and
+/// --llm-fusion-report mean nothing without it.
+std::atomic<bool> registeredPipelineBuilt{false};
 
 /// Adds one family's pass, when enabled, with the shared remarks and report.
 template <typename OptionsT>
@@ -93,10 +99,21 @@ void mlir::llm::registerLLMFusionPipeline() {
       "llm-fusion-pipeline",
       "Run the llm fusion pipeline: cleanup, then every fusion family",
       [](OpPassManager &pm, const LLMFusionPipelineOptions &options) {
+        registeredPipelineBuilt = true;
         std::string reportPath = options.report;
         if (reportPath.empty())
           reportPath = clReport;
         buildPipeline(pm, options, options.remarks || clRemarks, reportPath,
                       nullptr);
       });
+}
+
+std::optional<std::string> mlir::llm::unusedPipelineShorthand() {
+  if (registeredPipelineBuilt)
+    return std::nullopt;
+  if (!clReport.empty())
+    return std::string("--llm-fusion-report");
+  if (clRemarks)
+    return std::string("--llm-fusion-remarks");
+  return std::nullopt;
 }

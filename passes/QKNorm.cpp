@@ -25,13 +25,17 @@ std::string named(Operation *norm) {
   return normWeightBias(norm) == 1.0f ? "QKGemmaRMSNorm" : "QKRMSNorm";
 }
 
-/// The norm reached from `part` through a reshape, with that reshape.
+/// The norm reached from `part` through a reshape, with that reshape, or
+/// the norm that reads `part` itself (one head; null reshape).
 std::pair<Operation *, Operation *> headNorm(Value part) {
   for (Operation *user : part.getUsers())
     if (auto reshape = dyn_cast<ReshapeOp>(user))
       for (Operation *u : reshape->getUsers())
         if (auto norm = dyn_cast<RMSNormOp>(u); norm && norm.getX() == reshape)
           return {reshape, norm};
+  for (Operation *user : part.getUsers())
+    if (auto norm = dyn_cast<RMSNormOp>(user); norm && norm.getX() == part)
+      return {nullptr, norm};
   return {nullptr, nullptr};
 }
 

@@ -48,8 +48,11 @@ Executor::Executor(const Plan &plan, const PlanFunction &fn,
   for (const PlanBuffer &b : fn.buffers) {
     if (!b.isConstant)
       continue;
-    auto host = allocateHostBuffer(b.constantRaw.size());
-    std::memcpy(host->data, b.constantRaw.data(), b.constantRaw.size());
+    std::vector<uint8_t> raw =
+        encodeConstant(b, plan.source + ": function '" + fn.name + "' constant buffer " +
+                              std::to_string(b.id));
+    auto host = allocateHostBuffer(raw.size());
+    std::memcpy(host->data, raw.data(), raw.size());
     Tensor t(b.type.dtype, b.type.shape, host);
     constants_[b.id] = backend.upload(t, pool_);
   }
@@ -65,7 +68,8 @@ std::string Executor::where(size_t s) const {
 }
 
 Tensor Executor::allocate(const TensorType &type) {
-  size_t bytes = static_cast<size_t>(numElements(type.shape)) * dtypeSize(type.dtype);
+  size_t bytes = checkedTensorBytes(numElements(type.shape), type.dtype,
+                                    "a result of type " + type.str());
   Tensor t(type.dtype, type.shape, pool_.allocate(bytes));
   if (options_.poison && bytes)
     backend_.fill(t.data(), bytes, *options_.poison);
@@ -143,7 +147,12 @@ std::vector<Tensor> Executor::runSteps(const std::vector<Tensor> &inputs) {
         } else {
           // The layout cannot express the slice: copy it out element-wise
           // through the device's copy kernel.
-          Tensor dst = allocate(outTypes[r]);
+          Tensor dst;
+          try {
+            dst = allocate(outTypes[r]);
+          } catch (const Error &e) {
+            fail(where(s), ": ", e.what());
+          }
           KernelFn copy = backend_.kernels->find("copy_slice", backend_.device);
           if (!copy)
             fail(where(s), ": no ", deviceName(backend_.device), " copy kernel");
@@ -158,9 +167,9 @@ std::vector<Tensor> Executor::runSteps(const std::vector<Tensor> &inputs) {
         start += outTypes[r].shape[dim];
       }
     } else {
-      for (const TensorType &t : outTypes)
-        out.push_back(allocate(t));
       try {
+        for (const TensorType &t : outTypes)
+          out.push_back(allocate(t));
         kernels_[s](KernelCall{step, in, out, comm_});
       } catch (const Error &e) {
         fail(where(s), ": ", e.what());

@@ -1,6 +1,7 @@
 //===- Inputs.cpp - role-aware random inputs -----------------------------===//
 
 #include "runtime/Inputs.h"
+#include "runtime/Error.h"
 #include "runtime/Parallel.h"
 
 #include <cmath>
@@ -46,8 +47,20 @@ std::vector<Tensor> randomInputs(const PlanFunction &fn, int64_t dim,
     const PlanInput &in = fn.inputs[a];
     const TensorType &type = fn.buffers[in.buffer].type;
     Shape shape = bindDynamicDims(type.shape, dim);
-    int64_t n = numElements(shape);
-    Tensor t(type.dtype, shape, allocateHostBuffer(n * dtypeSize(type.dtype)));
+    std::string what = "input " + std::to_string(a) + " (" + type.str() + " with dynamic dims = " +
+                       std::to_string(dim) + ")";
+    int64_t n = 0;
+    try {
+      n = numElements(shape);
+    } catch (const Error &e) {
+      fail(what, ": ", e.what());
+    }
+    Tensor t(type.dtype, shape,
+             allocateHostBuffer(checkedTensorBytes(n, type.dtype, what)));
+    // Index arguments of a dynamic gathered dim draw from [0, dim).
+    int64_t indexBound = in.indexBound == kDynamicIndexBound ? dim : in.indexBound;
+    if (in.role == InputRole::Indices && in.indexBound != 0 && indexBound < 1 && n > 0)
+      fail(what, ": indices into an empty dim cannot be drawn");
     const Rng base{seed * 0x100000001b3ULL + static_cast<uint64_t>(rank) * 0x9e3779b9ULL +
                    a * 0x85ebca6bULL + 1};
     double fanIn = shape.empty() ? 1.0 : static_cast<double>(std::max<int64_t>(shape.back(), 1));
@@ -55,7 +68,7 @@ std::vector<Tensor> randomInputs(const PlanFunction &fn, int64_t dim,
     size_t elemSize = dtypeSize(type.dtype);
     auto write = [&](Rng &rng, void *p) {
       if (!isFloat(type.dtype)) {
-        int64_t bound = in.role == InputRole::Indices && in.indexBound > 0 ? in.indexBound : 16;
+        int64_t bound = in.role == InputRole::Indices && indexBound > 0 ? indexBound : 16;
         writeInt(type.dtype, p, static_cast<int64_t>(rng.next() % bound));
         return;
       }

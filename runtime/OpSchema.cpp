@@ -138,7 +138,8 @@ Types inferSplit(const Types &in, const OpAttrs &attrs, const Types &) {
   for (int64_t s : attrs.sizes) {
     if (s < 0)
       fail("split sizes must be >= 0, got ", s);
-    total += s;
+    if (__builtin_add_overflow(total, s, &total))
+      fail("split sizes sum to more than fits in 64 bits");
     TensorType t = x;
     t.shape[dim] = s;
     out.push_back(t);
@@ -285,13 +286,13 @@ Types inferGatedQuant(const Types &in, const OpAttrs &attrs, const Types &declar
   if (x.shape.size() != 2)
     fail("x must be [N*H, D], got ", x.str());
   int64_t d = x.shape[1];
-  if (d < 0)
-    fail("the head dim of ", x.str(), " must be static");
+  if (d < 1)
+    fail("the head dim of ", x.str(), " must be static and >= 1");
   if (attrs.groupSize < 1 || d % attrs.groupSize != 0)
     fail("group_size ", attrs.groupSize, " must divide the head dim ", d,
          " (a group never straddles two heads)");
   if (declared.empty() || declared[0].shape.size() != 2 ||
-      declared[0].shape[1] < 0 || declared[0].shape[1] % d != 0)
+      declared[0].shape[1] < d || declared[0].shape[1] % d != 0)
     fail("q must be declared [N, H*D] with a static multiple of D = ", d);
   int64_t heads = declared[0].shape[1] / d;
   int64_t n = -1;

@@ -221,26 +221,29 @@ ojson writeAttrs(const OpAttrs &attrs, const OpSchema &schema) {
   return obj;
 }
 
-/// Encodes constant values as the buffer's element type (one rounding).
-std::vector<uint8_t> encodeConstant(const PlanBuffer &b, const Where &w) {
-  int64_t n = numElements(b.type.shape);
+/// The static part of a type must fit 64 bits in elements and in bytes, so
+/// that no later product overflows; dynamic dims are checked when bound.
+void checkTypeSize(const TensorType &t, const Where &w) {
+  int64_t n = 1, bytes = 0;
+  for (int64_t d : t.shape)
+    if (d > 0 && __builtin_mul_overflow(n, d, &n))
+      fail(w.text, ": shape ", shapeToString(t.shape),
+           " has more elements than fit in 64 bits");
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(dtypeSize(t.dtype)), &bytes))
+    fail(w.text, ": a ", t.str(), " tensor takes more bytes than fit in 64 bits");
+}
+
+/// The value count of a constant: 1 (a splat) or its element count.
+void checkConstantCount(const PlanBuffer &b, const Where &w) {
   for (int64_t d : b.type.shape)
     if (d < 0)
       fail(w.text, ": a constant must have a static shape, got ",
            shapeToString(b.type.shape));
-  if (b.constantData.size() != 1 && static_cast<int64_t>(b.constantData.size()) != n)
+  int64_t n = numElements(b.type.shape);
+  size_t count = b.constantCount();
+  if (count != 1 && static_cast<uint64_t>(count) != static_cast<uint64_t>(n))
     fail(w.text, ": a constant of shape ", shapeToString(b.type.shape),
-         " needs 1 (splat) or ", n, " values, got ", b.constantData.size());
-  size_t es = dtypeSize(b.type.dtype);
-  std::vector<uint8_t> raw(static_cast<size_t>(n) * es);
-  for (int64_t i = 0; i < n; ++i) {
-    double v = b.constantData.size() == 1 ? b.constantData[0] : b.constantData[i];
-    if (isFloat(b.type.dtype))
-      writeFloat(b.type.dtype, raw.data() + i * es, static_cast<float>(v));
-    else
-      writeInt(b.type.dtype, raw.data() + i * es, static_cast<int64_t>(v));
-  }
-  return raw;
+         " needs 1 (splat) or ", n, " values, got ", count);
 }
 
 /// Shape-and-type checks of one function, shared by parsed and built plans.
@@ -261,8 +264,9 @@ void validateFunction(PlanFunction &fn, const Where &w) {
     for (int64_t d : b.type.shape)
       if (d < -1)
         fail((w / "buffers")[i].text, ": bad dim ", d, " (dims are >= 0, or -1 for dynamic)");
+    checkTypeSize(b.type, (w / "buffers")[i]);
     if (b.isConstant) {
-      b.constantRaw = encodeConstant(b, (w / "buffers")[i]);
+      checkConstantCount(b, (w / "buffers")[i]);
       defined[i] = true;
     }
   }
@@ -327,23 +331,48 @@ void validateFunction(PlanFunction &fn, const Where &w) {
     if (!defined[fn.outputs[i]])
       fail((w / "outputs")[i].text, ": buffer ", fn.outputs[i], " is never defined");
   }
-  // Index outputs of topk and routing are ranked by the other result of
-  // their step; a comparison needs that output to tell ties from errors.
-  fn.tiePartner.assign(fn.outputs.size(), -1);
+  // Index outputs of topk and routing are ranked by values a comparison
+  // needs to tell ties from errors: the ranked input, not the result.
+  fn.rankKeys.assign(fn.outputs.size(), RankKey{});
   for (size_t i = 0; i < fn.outputs.size(); ++i) {
     int64_t id = fn.outputs[i];
     if (isFloat(fn.buffers[id].type.dtype) || producerStep[id] < 0)
       continue;
     const PlanStep &step = fn.steps[producerStep[id]];
-    if (step.op != "topk" && step.op != "grouped_topk" && step.op != "fused_moe_router")
+    if (producerResult[id] != 1)
       continue;
-    for (size_t j = 0; j < fn.outputs.size(); ++j)
-      if (fn.outputs[j] == step.outputs[0])
-        fn.tiePartner[i] = static_cast<int64_t>(j);
+    RankKey &key = fn.rankKeys[i];
+    if (step.op == "topk")
+      key = {RankKey::Kind::Values, step.inputs[0], -1};
+    else if (step.op == "grouped_topk")
+      key = {RankKey::Kind::Biased, step.inputs[1], -1};
+    else if (step.op == "fused_moe_router")
+      key = {RankKey::Kind::Router, step.inputs[0], step.inputs[1]};
   }
 }
 
 } // namespace
+
+std::vector<uint8_t> encodeConstant(const PlanBuffer &b, const std::string &where) {
+  checkConstantCount(b, Where{where});
+  int64_t n = numElements(b.type.shape);
+  size_t bytes = checkedTensorBytes(n, b.type.dtype, where);
+  size_t es = dtypeSize(b.type.dtype);
+  std::vector<uint8_t> raw(bytes);
+  bool splat = b.constantCount() == 1;
+  for (int64_t i = 0; i < n; ++i) {
+    size_t at = splat ? 0 : static_cast<size_t>(i);
+    if (isFloat(b.type.dtype)) {
+      writeFloat(b.type.dtype, raw.data() + i * es, static_cast<float>(b.constantData[at]));
+      continue;
+    }
+    int64_t v = b.constantInts[at];
+    if (b.type.dtype == DType::I32 && (v < INT32_MIN || v > INT32_MAX))
+      fail(where, ": value ", v, " does not fit i32");
+    writeInt(b.type.dtype, raw.data() + i * es, v);
+  }
+  return raw;
+}
 
 void validatePlan(Plan &plan) {
   if (plan.version != kPlanVersion)
@@ -410,11 +439,29 @@ Plan parsePlan(const std::string &text, const std::string &source) {
       if (jb.contains("constant")) {
         buf.isConstant = true;
         const json &data = asArray(jb["constant"], bw / "constant");
+        bool floats = isFloat(buf.type.dtype);
         for (size_t k = 0; k < data.size(); ++k) {
-          if (!data[k].is_number())
-            fail((bw / "constant")[k].text, ": expected a number, got ",
-                 data[k].type_name());
-          buf.constantData.push_back(data[k].get<double>());
+          Where kw = (bw / "constant")[k];
+          if (!floats) {
+            if (!data[k].is_number_integer())
+              fail(kw.text, ": expected an integer for a ", dt,
+                   " constant, got ", data[k].type_name());
+            if (data[k].is_number_unsigned() &&
+                data[k].get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+              fail(kw.text, ": ", data[k].get<uint64_t>(), " does not fit i64");
+            buf.constantInts.push_back(data[k].get<int64_t>());
+          } else if (data[k].is_number()) {
+            buf.constantData.push_back(data[k].get<double>());
+          } else if (data[k].is_string() && data[k] == "inf") {
+            buf.constantData.push_back(HUGE_VAL);
+          } else if (data[k].is_string() && data[k] == "-inf") {
+            buf.constantData.push_back(-HUGE_VAL);
+          } else if (data[k].is_string() && data[k] == "nan") {
+            buf.constantData.push_back(NAN);
+          } else {
+            fail(kw.text, ": expected a number, \"inf\", \"-inf\" or \"nan\", got ",
+                 data[k].dump());
+          }
         }
       }
       fn.buffers.push_back(std::move(buf));
@@ -432,8 +479,12 @@ Plan parsePlan(const std::string &text, const std::string &source) {
           fail((iw / "role").text, ": unknown input role '", r, "'");
         in.role = *role;
       }
-      if (ji.contains("bound"))
+      if (ji.contains("bound")) {
         in.indexBound = asInt(ji["bound"], iw / "bound");
+        if (in.indexBound < kDynamicIndexBound)
+          fail((iw / "bound").text, ": expected a bound >= 0, or -1 for the dynamic dim, got ",
+               in.indexBound);
+      }
       fn.inputs.push_back(in);
     }
     const json &steps = asArray(member(f, "steps", fw), fw / "steps");
@@ -487,8 +538,20 @@ std::string writePlanJson(const Plan &plan) {
       jb["shape"] = b.type.shape;
       if (!b.name.empty())
         jb["name"] = b.name;
-      if (b.isConstant)
-        jb["constant"] = b.constantData;
+      if (b.isConstant && !isFloat(b.type.dtype)) {
+        jb["constant"] = b.constantInts;
+      } else if (b.isConstant) {
+        // JSON has no infinities or NaN: they are written as strings.
+        ojson values = ojson::array();
+        for (double v : b.constantData)
+          if (std::isnan(v))
+            values.push_back("nan");
+          else if (std::isinf(v))
+            values.push_back(v > 0 ? "inf" : "-inf");
+          else
+            values.push_back(v);
+        jb["constant"] = std::move(values);
+      }
       buffers.push_back(std::move(jb));
     }
     f["buffers"] = std::move(buffers);

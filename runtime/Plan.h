@@ -69,14 +69,44 @@ struct PlanBuffer {
   TensorType type;
   std::string name; // the SSA name or argument name, for messages
   bool isConstant = false;
-  std::vector<double> constantData; // one value (a splat) or numel values
-  std::vector<uint8_t> constantRaw; // filled by loadPlan: typed bytes
+  /// One value (a splat) or numel values: floats in constantData (JSON
+  /// numbers, or "inf", "-inf", "nan"), integers exactly in constantInts.
+  std::vector<double> constantData;
+  std::vector<int64_t> constantInts;
+  size_t constantCount() const {
+    return isFloat(type.dtype) ? constantData.size() : constantInts.size();
+  }
 };
+
+/// The typed bytes of a constant buffer (one rounding for floats; integers
+/// must fit the type). Checks the size against tensorByteLimit() first.
+/// Throws Error naming `where`.
+std::vector<uint8_t> encodeConstant(const PlanBuffer &b, const std::string &where);
+
+/// PlanInput::indexBound of an index argument whose bound is the dynamic
+/// dim (the gathered dim is `?`): random indices come from [0, --dim).
+inline constexpr int64_t kDynamicIndexBound = -1;
 
 struct PlanInput {
   int64_t buffer = 0;
   InputRole role = InputRole::Activation;
-  int64_t indexBound = 0; // Indices: values drawn from [0, indexBound)
+  /// Indices: values drawn from [0, indexBound); kDynamicIndexBound binds
+  /// it to the dynamic dim; 0 means unknown (a default range).
+  int64_t indexBound = 0;
+};
+
+/// The values that rank an index output, per row: experts are ranked by
+/// the biased scores, not by the weights they return, so a tie is judged on
+/// those. Buffers are ids of the function's buffers.
+struct RankKey {
+  enum class Kind : uint8_t {
+    None,
+    Values,   ///< topk: buffer `a` (its input x)
+    Biased,   ///< grouped_topk: buffer `a` (its biased input)
+    Router,   ///< fused_moe_router: sigmoid(f32(logits `a`)) + bias `b`
+  };
+  Kind kind = Kind::None;
+  int64_t a = -1, b = -1;
 };
 
 /// One kernel launch: `op` names the spec op (or a fused op).
@@ -93,10 +123,9 @@ struct PlanFunction {
   std::vector<PlanInput> inputs;
   std::vector<PlanStep> steps;
   std::vector<int64_t> outputs;
-  /// For an integer output that ranks another output of the same step
-  /// (topk indices and values, routing ids and weights): that output's
-  /// position, so comparisons can tell ties from errors; -1 otherwise.
-  std::vector<int64_t> tiePartner;
+  /// For each output: what ranks it when it is the index output of a
+  /// top-k or routing step, so comparisons can tell ties from errors.
+  std::vector<RankKey> rankKeys;
 };
 
 struct Plan {

@@ -4,7 +4,9 @@
 
 #include "runtime/Error.h"
 
+#include <atomic>
 #include <cstring>
+#include <unistd.h>
 #include <sstream>
 
 namespace llmf {
@@ -33,9 +35,43 @@ std::string shapeToString(const Shape &shape) {
 
 int64_t numElements(const Shape &shape) {
   int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
+  for (int64_t d : shape) {
+    if (d < 0)
+      fail("shape ", shapeToString(shape), " has a negative or unbound dim");
+    if (__builtin_mul_overflow(n, d, &n))
+      fail("shape ", shapeToString(shape),
+           " has more elements than fit in 64 bits");
+  }
   return n;
+}
+
+namespace {
+uint64_t physicalMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return uint64_t(1) << 40;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize);
+}
+std::atomic<uint64_t> &byteLimit() {
+  static std::atomic<uint64_t> limit{physicalMemoryBytes()};
+  return limit;
+}
+} // namespace
+
+uint64_t tensorByteLimit() { return byteLimit().load(); }
+void setTensorByteLimit(uint64_t bytes) { byteLimit().store(bytes); }
+
+size_t checkedTensorBytes(int64_t numel, DType dtype, const std::string &what) {
+  int64_t bytes = 0;
+  if (numel < 0 ||
+      __builtin_mul_overflow(numel, static_cast<int64_t>(dtypeSize(dtype)), &bytes))
+    fail(what, ": ", numel, " elements of ", dtypeName(dtype),
+         " take more bytes than fit in 64 bits");
+  if (static_cast<uint64_t>(bytes) > tensorByteLimit())
+    fail(what, ": ", numel, " elements of ", dtypeName(dtype), " take ", bytes,
+         " bytes, more than the ", tensorByteLimit(),
+         "-byte limit of one tensor (the machine's memory, or --max-memory)");
+  return static_cast<size_t>(bytes);
 }
 
 Tensor::Tensor(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer,

@@ -47,7 +47,19 @@ std::shared_ptr<Buffer> allocateHostBuffer(size_t bytes);
 
 using Shape = std::vector<int64_t>;
 std::string shapeToString(const Shape &shape);
+/// Element count of a concrete shape. Throws Error when a dim is negative or
+/// the product does not fit in 64 bits: every size the runtime derives from
+/// untrusted input (a plan, a .npy header, --dim) goes through here.
 int64_t numElements(const Shape &shape);
+
+/// The most bytes one tensor may take; larger tensors are an Error before
+/// anything is allocated. Defaults to the machine's physical memory;
+/// fusion-run --max-memory and the fuzzers lower it.
+uint64_t tensorByteLimit();
+void setTensorByteLimit(uint64_t bytes);
+/// Bytes of `numel` elements of `dtype`, checked against overflow and
+/// tensorByteLimit(); `what` names the tensor in the error.
+size_t checkedTensorBytes(int64_t numel, DType dtype, const std::string &what);
 
 class Tensor {
 public:

@@ -116,7 +116,8 @@ llmf::InputRole roleOf(Value v, int64_t &indexBound, int depth = 0) {
       return llmf::InputRole::Scale;
     if (auto gather = dyn_cast<GatherOp>(op); gather && i == 1) {
       auto x = cast<RankedTensorType>(gather.getX().getType());
-      indexBound = x.isDynamicDim(x.getRank() - 1) ? 0 : x.getShape().back();
+      indexBound = x.isDynamicDim(x.getRank() - 1) ? llmf::kDynamicIndexBound
+                                                    : x.getShape().back();
       return llmf::InputRole::Indices;
     }
     if (isa<FusedMoERouterOp>(op))
@@ -183,18 +184,19 @@ FailureOr<llmf::PlanFunction> translateFunction(func::FuncOp fn) {
       auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
       if (!dense)
         return op.emitError() << "only dense constants can be lowered to a plan";
-      auto push = [&](double v) { b.constantData.push_back(v); };
-      if (dense.isSplat()) {
-        if (isa<FloatType>(dense.getElementType()))
-          push(dense.getSplatValue<APFloat>().convertToDouble());
+      // Floats through double (exact for every float type the spec has);
+      // integers exactly, never through a double.
+      if (isa<FloatType>(dense.getElementType())) {
+        if (dense.isSplat())
+          b.constantData.push_back(dense.getSplatValue<APFloat>().convertToDouble());
         else
-          push(static_cast<double>(dense.getSplatValue<APInt>().getSExtValue()));
-      } else if (isa<FloatType>(dense.getElementType())) {
-        for (APFloat f : dense.getValues<APFloat>())
-          push(f.convertToDouble());
+          for (APFloat f : dense.getValues<APFloat>())
+            b.constantData.push_back(f.convertToDouble());
+      } else if (dense.isSplat()) {
+        b.constantInts.push_back(dense.getSplatValue<APInt>().getSExtValue());
       } else {
         for (APInt i : dense.getValues<APInt>())
-          push(static_cast<double>(i.getSExtValue()));
+          b.constantInts.push_back(i.getSExtValue());
       }
       continue;
     }

@@ -24,6 +24,13 @@ int main(int argc, char **argv) {
   registry.insert<mlir::llm::LLMDialect, mlir::func::FuncDialect,
                   mlir::pdl::PDLDialect, mlir::pdl_interp::PDLInterpDialect>();
 
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "llm-fusion optimizer driver\n", registry));
+  mlir::LogicalResult result =
+      mlir::MlirOptMain(argc, argv, "llm-fusion optimizer driver\n", registry);
+  if (mlir::succeeded(result))
+    if (std::optional<std::string> flag = mlir::llm::unusedPipelineShorthand()) {
+      llvm::errs() << "fusion-opt: error: " << *flag
+                   << " belongs to --llm-fusion-pipeline, which did not run\n";
+      return 1;
+    }
+  return mlir::asMainReturnCode(result);
 }

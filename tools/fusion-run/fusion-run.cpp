@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -53,6 +54,8 @@ struct Options {
   bool bench = false, poison = true, cudaGraph = false, pdl = false;
   int repeat = 10, warmup = 2, threads = 0;
   std::optional<double> rtol, atol;
+  std::optional<CheckMode> check;
+  std::optional<uint64_t> maxMemory;
 };
 
 const char *kUsage =
@@ -67,7 +70,12 @@ const char *kUsage =
     "  --input-dir DIR     read argI.npy or rankR_argI.npy instead of random inputs\n"
     "  --output-dir DIR    write outI.npy (rankR_outI.npy when ranks > 1)\n"
     "  --compare OTHER     run OTHER on the same inputs, check every output\n"
-    "  --rtol R --atol A   override the per-type tolerance of --compare\n"
+    "  --check MODE        how --compare judges float outputs: accuracy (default:\n"
+    "                      both programs against a widened f32 evaluation of INPUT;\n"
+    "                      OTHER's error may be 2x INPUT's plus a tenth of a rounding),\n"
+    "                      exact (bit for bit), or tolerance (per element)\n"
+    "  --rtol R --atol A   per-element tolerance (implies --check tolerance)\n"
+    "  --max-memory BYTES  largest tensor allowed (default: the machine's memory)\n"
     "  --bench             time runs: --repeat N (10), --warmup N (2)\n"
     "  --threads N         host threads per kernel (default: all cores)\n"
     "  --emit-plan FILE    write the plan of INPUT as JSON\n"
@@ -95,42 +103,61 @@ Options parseOptions(int argc, char **argv) {
         fail("option ", a, " needs a value\n", kUsage);
       return args[++i];
     };
-    auto number = [&](const std::string &s) -> int64_t {
+    // Integers in [lo, hi]: a value out of range is an error, never wrapped.
+    auto number = [&](const std::string &s, int64_t lo, int64_t hi) -> int64_t {
+      int64_t v = 0;
       try {
         size_t used = 0;
-        int64_t v = std::stoll(s, &used);
+        v = std::stoll(s, &used);
         if (used != s.size())
           throw std::invalid_argument(s);
-        return v;
       } catch (const std::exception &) {
         fail("option ", a, " expects an integer, got '", s, "'");
       }
+      if (v < lo || v > hi)
+        fail("option ", a, " must be in [", lo, ", ", hi, "], got ", v);
+      return v;
     };
     auto real = [&](const std::string &s) -> double {
+      double v = 0.0;
       try {
-        return std::stod(s);
+        size_t used = 0;
+        v = std::stod(s, &used);
+        if (used != s.size())
+          throw std::invalid_argument(s);
       } catch (const std::exception &) {
         fail("option ", a, " expects a number, got '", s, "'");
       }
+      if (!std::isfinite(v) || v < 0.0)
+        fail("option ", a, " must be finite and >= 0, got ", s);
+      return v;
     };
+    constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
     if (a == "--help" || a == "-h") {
       std::cout << kUsage;
       std::exit(0);
     } else if (a == "--function") o.function = next();
     else if (a == "--device") o.device = next();
     else if (a == "--compare-device") o.compareDevice = next();
-    else if (a == "--world-size") o.worldSize = number(next());
-    else if (a == "--dim") o.dim = number(next());
-    else if (a == "--seed") o.seed = static_cast<uint64_t>(number(next()));
+    else if (a == "--world-size") o.worldSize = number(next(), 1, 64);
+    else if (a == "--dim") o.dim = number(next(), 0, kI64Max);
+    else if (a == "--seed") o.seed = static_cast<uint64_t>(number(next(), 0, kI64Max));
     else if (a == "--input-dir") o.inputDir = next();
     else if (a == "--output-dir") o.outputDir = next();
     else if (a == "--compare") o.compare = next();
     else if (a == "--rtol") o.rtol = real(next());
     else if (a == "--atol") o.atol = real(next());
+    else if (a == "--check") {
+      std::string m = next();
+      o.check = parseCheckMode(m);
+      if (!o.check)
+        fail("option --check expects accuracy, exact or tolerance, got '", m, "'");
+    } else if (a == "--max-memory")
+      o.maxMemory = static_cast<uint64_t>(number(next(), 1, kI64Max));
     else if (a == "--bench") o.bench = true;
-    else if (a == "--repeat") o.repeat = static_cast<int>(number(next()));
-    else if (a == "--warmup") o.warmup = static_cast<int>(number(next()));
-    else if (a == "--threads") o.threads = static_cast<int>(number(next()));
+    else if (a == "--repeat") o.repeat = static_cast<int>(number(next(), 1, 1000000));
+    else if (a == "--warmup") o.warmup = static_cast<int>(number(next(), 0, 1000000));
+    else if (a == "--threads") o.threads = static_cast<int>(number(next(), 0, 4096));
     else if (a == "--emit-plan") o.emitPlan = next();
     else if (a == "--no-poison") o.poison = false;
     else if (a == "--cuda-graph") o.cudaGraph = true;
@@ -141,12 +168,13 @@ Options parseOptions(int argc, char **argv) {
   }
   if (o.input.empty())
     fail("no input file\n", kUsage);
-  if (o.dim < 0)
-    fail("--dim must be >= 0, got ", o.dim);
-  if (o.worldSize && (*o.worldSize < 1 || *o.worldSize > 64))
-    fail("--world-size must be in [1, 64], got ", *o.worldSize);
-  if (o.repeat < 1 || o.warmup < 0)
-    fail("--repeat must be >= 1 and --warmup >= 0");
+  if ((o.rtol || o.atol) && o.check && *o.check != CheckMode::Tolerance)
+    fail("--rtol and --atol belong to --check tolerance, not --check ",
+         checkModeName(*o.check));
+  if (o.rtol || o.atol)
+    o.check = CheckMode::Tolerance;
+  if ((o.check || o.rtol || o.atol) && o.compare.empty())
+    fail("--check, --rtol and --atol need --compare");
   if (o.compareDevice.empty())
     o.compareDevice = o.device;
   if (o.cudaGraph && o.device != "cuda")
@@ -356,6 +384,30 @@ void checkSameSignature(const PlanFunction &a, const PlanFunction &b,
   }
 }
 
+/// The ranking values of every index output of `fn` (empty tensors for
+/// other outputs), from a run of `plan` that also returns what they read.
+std::vector<std::vector<Tensor>> rankingOf(const Plan &plan, const PlanFunction &fn,
+                                           const std::vector<std::vector<Tensor>> &inputs,
+                                           const Options &o, const Backend &backend) {
+  int ranks = static_cast<int>(inputs.size());
+  std::vector<std::vector<Tensor>> ranking(ranks, std::vector<Tensor>(fn.outputs.size()));
+  bool any = false;
+  for (const RankKey &k : fn.rankKeys)
+    any |= k.kind != RankKey::Kind::None;
+  if (!any)
+    return ranking;
+  std::vector<std::pair<int64_t, int64_t>> at;
+  PlanFunction keyed = withRankKeyOutputs(fn, at);
+  RunResult run = runRanks(plan, keyed, inputs, o, 0, 1, backend);
+  for (int r = 0; r < ranks; ++r)
+    for (size_t i = 0; i < fn.outputs.size(); ++i)
+      if (at[i].first >= 0)
+        ranking[r][i] = rankingValues(fn.rankKeys[i], run.outputs[r][at[i].first],
+                                      at[i].second >= 0 ? &run.outputs[r][at[i].second]
+                                                        : nullptr);
+  return ranking;
+}
+
 int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn,
                 int ranks, const std::vector<std::vector<Tensor>> &inputs) {
   Plan other = loadProgram(o.compare);
@@ -364,8 +416,30 @@ int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn
     fail("cannot compare: '", o.input, "' is for world size ", refPlan.worldSize,
          ", '", o.compare, "' for ", other.worldSize);
   checkSameSignature(refFn, candFn, o.input, o.compare);
-  RunResult ref = runRanks(refPlan, refFn, inputs, o, 0, 1, backendFor(o.device, o.pdl));
+  CheckMode mode = o.check.value_or(CheckMode::Accuracy);
+  const Backend &refBackend = backendFor(o.device, o.pdl);
+  RunResult ref = runRanks(refPlan, refFn, inputs, o, 0, 1, refBackend);
   RunResult cand = runRanks(other, candFn, inputs, o, 0, 1, backendFor(o.compareDevice, o.pdl));
+  if (candFn.outputs.size() != refFn.outputs.size()) {
+    std::cout << "FAIL: '" << o.compare << "' returns " << candFn.outputs.size()
+              << " outputs, '" << o.input << "' returns " << refFn.outputs.size() << "\n";
+    return 1;
+  }
+  // Index outputs are judged on the reference's ranking values; accuracy
+  // mode judges float outputs against the widened reference on the CPU.
+  std::vector<std::vector<Tensor>> ranking = rankingOf(refPlan, refFn, inputs, o, refBackend);
+  RunResult wide;
+  if (mode == CheckMode::Accuracy) {
+    Plan widePlan = widenedPlan(refPlan);
+    std::vector<std::vector<Tensor>> wideInputs;
+    for (const std::vector<Tensor> &rank : inputs) {
+      wideInputs.emplace_back();
+      for (const Tensor &t : rank)
+        wideInputs.back().push_back(widenTensor(t));
+    }
+    wide = runRanks(widePlan, widePlan.function(refFn.name), wideInputs, o, 0, 1,
+                    cpuBackend());
+  }
   std::optional<Tolerance> tol;
   if (o.rtol || o.atol)
     tol = Tolerance{o.rtol.value_or(0.0), o.atol.value_or(0.0)};
@@ -373,56 +447,64 @@ int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn
   std::cout << "compare '" << o.compare << "' (" << o.compareDevice << ") against '"
             << o.input << "' (" << o.device << "): function '"
             << refFn.name << "', world size " << ranks << ", dim " << o.dim
-            << ", seed " << o.seed << "\n";
-  std::printf("%-5s %-4s %-9s %-16s %-11s %-11s %-15s %-6s %s\n", "rank", "out",
-              "dtype", "shape", "max_abs", "max_rel", "mismatches", "ties", "result");
+            << ", seed " << o.seed << ", check " << checkModeName(mode) << "\n";
+  std::printf("%-5s %-4s %-9s %-16s %-11s %-11s %-11s %-15s %-6s %s\n", "rank", "out",
+              "dtype", "shape", "max_abs", "err_ref", "err_cand", "mismatches", "ties",
+              "result");
   int bad = 0, total = 0;
-  if (candFn.outputs.size() != refFn.outputs.size()) {
-    std::cout << "FAIL: '" << o.compare << "' returns " << candFn.outputs.size()
-              << " outputs, '" << o.input << "' returns " << refFn.outputs.size() << "\n";
-    return 1;
-  }
   for (int r = 0; r < ranks; ++r)
     for (size_t i = 0; i < refFn.outputs.size(); ++i) {
       const Tensor &a = cand.outputs[r][i], &b = ref.outputs[r][i];
-      int64_t partner = refFn.tiePartner[i];
-      const Tensor *pa = partner >= 0 ? &cand.outputs[r][partner] : nullptr;
-      const Tensor *pb = partner >= 0 ? &ref.outputs[r][partner] : nullptr;
-      OutputDiff d = compareTensors(a, b, tol, pa, pb);
+      const Tensor *rank = ranking[r][i].defined() ? &ranking[r][i] : nullptr;
+      const Tensor *w = mode == CheckMode::Accuracy ? &wide.outputs[r][i] : nullptr;
+      OutputDiff d = compareOutput(a, b, mode, tol, rank, w);
       ++total;
       std::string result = d.ok() ? "ok" : "MISMATCH";
       if (!d.what.empty())
         result += " (" + d.what + ": " + std::string(dtypeName(a.dtype())) + " " +
                   shapeToString(a.shape()) + ")";
-      else if (!d.ok())
+      else if (d.mismatches > 0)
         result += " (first at element " + std::to_string(d.firstMismatch) + ": " +
                   formatNumber(d.firstA) + " vs " + formatNumber(d.firstB) + ")";
+      else if (!d.accuracyOk)
+        result += " (error " + formatNumber(d.errCand) + " against " +
+                  formatNumber(d.errRef) + " of the reference)";
       bad += !d.ok();
       std::string mism = std::to_string(d.mismatches) + "/" + std::to_string(d.elements);
-      std::printf("%-5d %-4zu %-9s %-16s %-11s %-11s %-15s %-6lld %s\n", r, i,
+      auto err = [](double e) { return e < 0 ? std::string("-") : formatNumber(e); };
+      std::printf("%-5d %-4zu %-9s %-16s %-11s %-11s %-11s %-15s %-6lld %s\n", r, i,
                   std::string(dtypeName(b.dtype())).c_str(),
                   shapeToString(b.shape()).c_str(), formatNumber(d.maxAbs).c_str(),
-                  formatNumber(d.maxRel).c_str(), mism.c_str(),
+                  err(d.errRef).c_str(), err(d.errCand).c_str(), mism.c_str(),
                   static_cast<long long>(d.ties), result.c_str());
     }
   if (bad) {
     std::cout << "FAIL: " << bad << " of " << total << " outputs differ\n";
     return 1;
   }
-  std::cout << "PASS: all " << total << " outputs match within tolerance\n";
+  std::cout << "PASS: all " << total << " outputs match (" << checkModeName(mode) << ")\n";
   return 0;
+}
+
+/// Writes `text` to `path`, failing on any error, a full disk included.
+void writeTextFile(const std::string &path, const std::string &text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out)
+    fail(path, ": cannot open for writing");
+  out << text;
+  out.close();
+  if (!out)
+    fail(path, ": write failed (disk full?)");
 }
 
 int run(int argc, char **argv) {
   Options o = parseOptions(argc, argv);
   setMaxThreads(o.threads);
+  if (o.maxMemory)
+    setTensorByteLimit(*o.maxMemory);
   Plan plan = loadProgram(o.input);
-  if (!o.emitPlan.empty()) {
-    std::ofstream out(o.emitPlan);
-    if (!out)
-      fail(o.emitPlan, ": cannot write");
-    out << writePlanJson(plan);
-  }
+  if (!o.emitPlan.empty())
+    writeTextFile(o.emitPlan, writePlanJson(plan));
   const PlanFunction &fn = plan.function(o.function);
   int ranks = static_cast<int>(o.worldSize.value_or(plan.worldSize));
   if (ranks != plan.worldSize)

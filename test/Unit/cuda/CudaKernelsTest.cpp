@@ -73,6 +73,19 @@ std::vector<Tensor> runOn(const Backend &backend, const Plan &plan,
   return out;
 }
 
+/// The output holding the values that output `i` ranks (topk values,
+/// routing weights: result 0 of the same step), or -1.
+int64_t rankedPartner(const PlanFunction &fn, size_t i) {
+  if (fn.rankKeys[i].kind == RankKey::Kind::None)
+    return -1;
+  for (const PlanStep &step : fn.steps)
+    if (step.outputs.size() == 2 && step.outputs[1] == fn.outputs[i])
+      for (size_t j = 0; j < fn.outputs.size(); ++j)
+        if (fn.outputs[j] == step.outputs[0])
+          return static_cast<int64_t>(j);
+  return -1;
+}
+
 /// Random inputs for the plan (roles set by the caller), CPU vs GPU.
 void compareBackends(Plan &plan, uint64_t seed, const std::string &what,
                      std::vector<std::optional<Tolerance>> tolerances = {}) {
@@ -82,7 +95,7 @@ void compareBackends(Plan &plan, uint64_t seed, const std::string &what,
   REQUIRE(cpu.size() == gpu.size());
   const PlanFunction &fn = plan.functions[0];
   for (size_t i = 0; i < cpu.size(); ++i) {
-    int64_t partner = fn.tiePartner[i];
+    int64_t partner = rankedPartner(fn, i);
     std::optional<Tolerance> tol = i < tolerances.size() ? tolerances[i] : std::nullopt;
     OutputDiff d = compareTensors(gpu[i], cpu[i], tol, partner >= 0 ? &gpu[partner] : nullptr,
                                   partner >= 0 ? &cpu[partner] : nullptr);

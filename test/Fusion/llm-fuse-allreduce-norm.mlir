@@ -192,3 +192,35 @@ func.func @fuse_late_weight(%x: tensor<?x64xf32>, %wp: tensor<64xf32>) -> tensor
   %y = llm.rms_norm %a, %w {epsilon = 1.0e-06 : f32} : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
+
+// -----
+
+// One all-reduce result is both the norm's input and its weight: the fused
+// op would read its own all_reduce_out (issue 11, class 2).
+// CHECK-LABEL: func.func @no_fuse_all_reduce_result_is_weight
+// CHECK: llm.all_reduce
+// CHECK: llm.rms_norm
+module attributes {llm.world_size = 2 : i64} {
+func.func @no_fuse_all_reduce_result_is_weight(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %a = llm.all_reduce %x : tensor<64xf32>
+  // expected-remark @+1 {{missed fusion AllReduceRMSNorm (llm-fuse-allreduce-norm): a value the chain defines (llm.all_reduce) also feeds the fused op as another operand}}
+  %y = llm.rms_norm %a, %a {epsilon = 1.0e-06 : f32} : (tensor<64xf32>, tensor<64xf32>) -> tensor<64xf32>
+  return %y : tensor<64xf32>
+}
+}
+
+// -----
+
+// The all-reduce result is x and the weight of fused_add_rms_norm: erasing
+// the all-reduce would leave the weight without a definition.
+// CHECK-LABEL: func.func @no_fuse_all_reduce_fused_add_result_is_weight
+// CHECK: llm.all_reduce
+// CHECK: llm.fused_add_rms_norm
+module attributes {llm.world_size = 2 : i64} {
+func.func @no_fuse_all_reduce_fused_add_result_is_weight(%x: tensor<64xf32>, %r: tensor<64xf32>) -> tensor<64xf32> {
+  %a = llm.all_reduce %x : tensor<64xf32>
+  // expected-remark @+1 {{missed fusion AllReduceFusedAddRMSNorm (llm-fuse-allreduce-norm): a value the chain defines (llm.all_reduce) also feeds the fused op as another operand}}
+  %y, %s = llm.fused_add_rms_norm %a, %r, %a {epsilon = 1.0e-06 : f32} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+  return %y : tensor<64xf32>
+}
+}

@@ -100,3 +100,31 @@ func.func @no_fuse_not_head_regroup(%x: tensor<?x128xbf16>, %z: tensor<?x128xbf1
   %q, %s = llm.quant_fp8 %t {group_size = 64 : i64} : (tensor<?x64xbf16>) -> (tensor<?x64xf8E4M3FN>, tensor<?x1xf32>)
   return %q, %s : tensor<?x64xf8E4M3FN>, tensor<?x1xf32>
 }
+
+// -----
+
+// One head: the identity reshape [N, D] -> [N, D] was removed by cleanup,
+// and the gated norm feeds the quant directly; it still fuses (issue 11,
+// class 6).
+// CHECK-LABEL: func.func @fuse_gated_norm_quant_one_head
+// CHECK: llm.fused_rms_norm_gated_quant_fp8 {{.*}}group_size = 64
+// CHECK-NOT: llm.quant_fp8
+func.func @fuse_gated_norm_quant_one_head(%x: tensor<?x128xbf16>, %z: tensor<?x128xbf16>, %w: tensor<128xbf16>) -> (tensor<?x128xf8E4M3FN>, tensor<?x2xf32>) {
+  %y = llm.rms_norm_gated %x, %z, %w {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  %q, %s = llm.quant_fp8 %y {group_size = 64 : i64} : (tensor<?x128xbf16>) -> (tensor<?x128xf8E4M3FN>, tensor<?x2xf32>)
+  return %q, %s : tensor<?x128xf8E4M3FN>, tensor<?x2xf32>
+}
+
+// -----
+
+// A zero head dim never divides anything (it crashed the check once); the
+// identity reshape is gone, as cleanup would remove it.
+// CHECK-LABEL: func.func @no_fuse_gated_norm_quant_zero_head_dim
+// CHECK: llm.quant_fp8
+func.func @no_fuse_gated_norm_quant_zero_head_dim(%x: tensor<4x0xbf16>, %w: tensor<0xbf16>) -> (tensor<4x0xf8E4M3FN>, tensor<4x0xf32>) {
+  %y = llm.rms_norm_gated %x, %x, %w {epsilon = 1.0e-06 : f32} : (tensor<4x0xbf16>, tensor<4x0xbf16>, tensor<0xbf16>) -> tensor<4x0xbf16>
+  %r = llm.reshape %y : tensor<4x0xbf16> to tensor<4x0xbf16>
+  // expected-remark @+1 {{missed fusion RMSNormGatedQuantFP8 (llm-fuse-gated-norm-quant): the gated norm tensor<4x0xbf16> -> tensor<4x0xbf16> does not regroup whole heads}}
+  %q, %s = llm.quant_fp8 %r {group_size = 128 : i64} : (tensor<4x0xbf16>) -> (tensor<4x0xf8E4M3FN>, tensor<4x0xf32>)
+  return %q, %s : tensor<4x0xf8E4M3FN>, tensor<4x0xf32>
+}

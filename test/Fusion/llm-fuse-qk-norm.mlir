@@ -139,3 +139,33 @@ func.func @no_fuse_qk_dominance(%qkv: tensor<?x6144xbf16>, %wq: tensor<128xbf16>
   %kn = llm.rms_norm %kh, %wk {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
   return %qr, %kn : tensor<?x128xbf16>, tensor<?x128xbf16>
 }
+
+// -----
+
+// One kv head per rank (Qwen3-235B at TP 4): k is [T, 128] and has no
+// reshape once cleanup removed the identity one; it still fuses (issue 11,
+// class 6).
+// CHECK-LABEL: func.func @fuse_qk_one_kv_head
+// CHECK: llm.fused_qk_rms_norm
+// CHECK-NOT: llm.rms_norm
+func.func @fuse_qk_one_kv_head(%qkv: tensor<?x1280xbf16>, %wq: tensor<128xbf16>, %wk: tensor<128xbf16>) -> (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<?x128xbf16>) {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 1024, 128, 128>} : tensor<?x1280xbf16> -> tensor<?x1024xbf16>, tensor<?x128xbf16>, tensor<?x128xbf16>
+  %qh = llm.reshape %q : tensor<?x1024xbf16> to tensor<?x128xbf16>
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  %kn = llm.rms_norm %k, %wk {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  return %qn, %kn, %v : tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<?x128xbf16>
+}
+
+// -----
+
+// One kv head with different epsilons: the one-head form explains its miss.
+// CHECK-LABEL: func.func @no_fuse_qk_one_kv_head_epsilon
+// CHECK-NOT: llm.fused_qk_rms_norm
+func.func @no_fuse_qk_one_kv_head_epsilon(%qkv: tensor<?x1280xbf16>, %wq: tensor<128xbf16>, %wk: tensor<128xbf16>) -> (tensor<?x128xbf16>, tensor<?x128xbf16>) {
+  %q, %k, %v = llm.split %qkv {dim = 1 : i64, sizes = array<i64: 1024, 128, 128>} : tensor<?x1280xbf16> -> tensor<?x1024xbf16>, tensor<?x128xbf16>, tensor<?x128xbf16>
+  %qh = llm.reshape %q : tensor<?x1024xbf16> to tensor<?x128xbf16>
+  // expected-remark @+1 {{missed fusion QKRMSNorm (llm-fuse-qk-norm): q and k norms use different epsilon}}
+  %qn = llm.rms_norm %qh, %wq {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  %kn = llm.rms_norm %k, %wk {epsilon = 1.0e-05 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  return %qn, %kn : tensor<?x128xbf16>, tensor<?x128xbf16>
+}

@@ -1,4 +1,4 @@
-// RUN: fusion-opt %s -split-input-file -llm-fusion-cleanup=remarks=true -verify-diagnostics | FileCheck %s
+// RUN: fusion-opt %s -split-input-file -allow-unregistered-dialect -llm-fusion-cleanup=remarks=true -verify-diagnostics | FileCheck %s
 
 // View chains collapse to one reshape; identity reshapes and casts vanish.
 // CHECK-LABEL: func.func @fuse_reshapes_and_identities
@@ -110,4 +110,64 @@ func.func @fuse_constant_right(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %c = llm.constant dense<3.0> : tensor<f32>
   %s = llm.add %c, %x : (tensor<f32>, tensor<?x8xf32>) -> tensor<?x8xf32>
   return %s : tensor<?x8xf32>
+}
+
+// -----
+
+// The sum is also the norm's weight: fusing would make the fused op read its
+// own residual_out, so the chain stays (issue 11, class 2).
+// CHECK-LABEL: func.func @no_fuse_add_norm_sum_is_weight
+// CHECK: llm.add
+// CHECK: llm.rms_norm
+func.func @no_fuse_add_norm_sum_is_weight(%x: tensor<64xf32>, %r: tensor<64xf32>) -> tensor<64xf32> {
+  %s = llm.add %x, %r : (tensor<64xf32>, tensor<64xf32>) -> tensor<64xf32>
+  // expected-remark @+1 {{missed fusion AddRMSNorm (llm-fusion-cleanup): a value the chain defines (llm.add) also feeds the fused op as another operand}}
+  %y = llm.rms_norm %s, %s {epsilon = 1.0e-06 : f32} : (tensor<64xf32>, tensor<64xf32>) -> tensor<64xf32>
+  return %y : tensor<64xf32>
+}
+
+// -----
+
+// The sum has a user nested in another dialect's region before the norm, and
+// the weight is defined after it: no point keeps dominance, so no fusion.
+// CHECK-LABEL: func.func @no_fuse_add_norm_nested_user
+// CHECK: llm.add
+// CHECK: llm.rms_norm
+func.func @no_fuse_add_norm_nested_user(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>, %w0: tensor<64xf32>) -> tensor<?x64xf32> {
+  %s = llm.add %x, %r : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  "test.region"() ({
+    "test.use"(%s) : (tensor<?x64xf32>) -> ()
+    "test.end"() : () -> ()
+  }) : () -> ()
+  %w = llm.relu %w0 : tensor<64xf32>
+  // expected-remark @+1 {{missed fusion AddRMSNorm (llm-fusion-cleanup): no point in the block dominates}}
+  %y = llm.rms_norm %s, %w {epsilon = 1.0e-06 : f32} : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// A bf16 `w + 1` on an f32 input is not folded into weight_bias = 1: that
+// would drop a bf16 rounding, more than one rounding of the f32 output.
+// CHECK-LABEL: func.func @no_fuse_gemma_bf16_add_on_f32_input
+// CHECK: llm.add
+// CHECK: llm.rms_norm %{{.*}}, %{{.*}} {epsilon
+// CHECK-NOT: weight_bias
+func.func @no_fuse_gemma_bf16_add_on_f32_input(%x: tensor<?x64xf32>, %w: tensor<64xbf16>) -> tensor<?x64xf32> {
+  %one = llm.constant dense<1.0> : tensor<bf16>
+  %w1 = llm.add %w, %one : (tensor<64xbf16>, tensor<bf16>) -> tensor<64xbf16>
+  %y = llm.rms_norm %x, %w1 {epsilon = 1.0e-06 : f32} : (tensor<?x64xf32>, tensor<64xbf16>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// An f16 `w + 1` on a bf16 input folds: f16 is finer than bf16.
+// CHECK-LABEL: func.func @fuse_gemma_f16_add_on_bf16_input
+// CHECK: llm.rms_norm %{{.*}}, %{{.*}} {epsilon = {{.*}}, weight_bias = 1.0
+func.func @fuse_gemma_f16_add_on_bf16_input(%x: tensor<?x64xbf16>, %w: tensor<64xf16>) -> tensor<?x64xbf16> {
+  %one = llm.constant dense<1.0> : tensor<f16>
+  %w1 = llm.add %w, %one : (tensor<64xf16>, tensor<f16>) -> tensor<64xf16>
+  %y = llm.rms_norm %x, %w1 {epsilon = 1.0e-06 : f32} : (tensor<?x64xbf16>, tensor<64xf16>) -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
 }

@@ -5,6 +5,15 @@
 // RUN: fusion-opt %s --llm-fusion-pipeline="report=%t2.json" > /dev/null
 // RUN: FileCheck %s --input-file=%t2.json
 // RUN: not fusion-opt %s --llm-fusion-pipeline --llm-fusion-report=%t.missing/dir/r.json 2>&1 | FileCheck %s --check-prefix=BADPATH
+// A full disk and a report flag without the pipeline are errors (issue 11).
+// RUN: not fusion-opt %s --llm-fusion-pipeline --llm-fusion-report=/dev/full 2>&1 | FileCheck %s --check-prefix=FULL
+// FULL: error: failed to write fusion report file '/dev/full'
+// RUN: not fusion-opt %s --llm-fusion-cleanup --llm-fusion-report=%t3.json 2>&1 | FileCheck %s --check-prefix=NOPIPE
+// NOPIPE: fusion-opt: error: --llm-fusion-report belongs to --llm-fusion-pipeline, which did not run
+// A fused op that was there before the pass, and is dead, is not counted.
+// RUN: fusion-opt %S/Inputs/dead-fused-op.mlir --llm-fusion-pipeline --llm-fusion-report=%t4.json > /dev/null
+// RUN: FileCheck %s --input-file=%t4.json --check-prefix=DEAD
+// DEAD: "fused": 1,
 
 // CHECK: "version": 1,
 // CHECK-NEXT: "totals": {

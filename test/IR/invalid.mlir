@@ -500,3 +500,39 @@ module attributes {llm.worldsize = 2 : i64} {
 func.func @world_size_on_func() attributes {llm.world_size = 2 : i64} {
   return
 }
+
+// -----
+
+// Sizes that overflow 64 bits are rejected, never wrapped (issue 11, class 1).
+func.func @tensor_too_large(%x: tensor<1152921504606846977x4xbf16>) -> tensor<1152921504606846977x4xbf16> {
+  // expected-error @+1 {{has a tensor 'tensor<1152921504606846977x4xbf16>' larger than 2^63 bytes}}
+  %a = llm.relu %x : tensor<1152921504606846977x4xbf16>
+  return %a : tensor<1152921504606846977x4xbf16>
+}
+
+// -----
+
+func.func @splat_too_large() -> tensor<4611686018427387904xf32> {
+  // expected-error @+1 {{larger than 2^63 bytes}}
+  %a = llm.constant dense<1.0> : tensor<4611686018427387904xf32>
+  return %a : tensor<4611686018427387904xf32>
+}
+
+// -----
+
+// Sizes that sum to 2^64 + 8 once wrapped to 8, the extent of x.
+func.func @split_sizes_overflow(%x: tensor<8xf8E4M3FN>) {
+  // expected-error @+1 {{expects sizes whose sum fits in 64 bits}}
+  %a, %b, %c, %d, %e = llm.split %x {dim = 0 : i64, sizes = array<i64: 4611686018427387904, 4611686018427387904, 4611686018427387904, 4611686018427387904, 8>}
+      : tensor<8xf8E4M3FN> -> tensor<4611686018427387904xf8E4M3FN>, tensor<4611686018427387904xf8E4M3FN>, tensor<4611686018427387904xf8E4M3FN>, tensor<4611686018427387904xf8E4M3FN>, tensor<8xf8E4M3FN>
+  return
+}
+
+// -----
+
+func.func @gated_quant_zero_head_dim(%x: tensor<4x0xbf16>, %w: tensor<0xbf16>) {
+  // expected-error @+1 {{expects a static head dim D >= 1, got 'tensor<4x0xbf16>'}}
+  %q, %s = llm.fused_rms_norm_gated_quant_fp8 %x, %x, %w {epsilon = 1.0e-06 : f32, group_size = 1 : i64}
+      : (tensor<4x0xbf16>, tensor<4x0xbf16>, tensor<0xbf16>) -> (tensor<4x0xf8E4M3FN>, tensor<4x0xf32>)
+  return
+}

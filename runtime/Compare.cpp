@@ -4,6 +4,7 @@
 
 #include "runtime/Error.h"
 #include "runtime/Parallel.h"
+#include "runtime/RankRun.h"
 #include "runtime/cpu/Reference.h"
 
 #include <cmath>
@@ -172,6 +173,10 @@ void judgeAccuracy(const Tensor &cand, const Tensor &ref, const Tensor &wide,
   diff.accuracyOk = rmsOk && maxOk;
 }
 
+OutputDiff compareOutputValues(const Tensor &cand, const Tensor &ref, CheckMode mode,
+                               std::optional<Tolerance> tolerance, const Tensor *ranking,
+                               const Tensor *wide);
+
 } // namespace
 
 OutputDiff compareTensors(const Tensor &a, const Tensor &b,
@@ -196,6 +201,17 @@ OutputDiff compareTensors(const Tensor &a, const Tensor &b,
 OutputDiff compareOutput(const Tensor &cand, const Tensor &ref, CheckMode mode,
                          std::optional<Tolerance> tolerance, const Tensor *ranking,
                          const Tensor *wide) {
+  OutputDiff diff = compareOutputValues(cand, ref, mode, tolerance, ranking, wide);
+  diff.dtype = ref.dtype();
+  diff.shape = ref.shape();
+  diff.candidateType = std::string(dtypeName(cand.dtype())) + " " + shapeToString(cand.shape());
+  return diff;
+}
+
+namespace {
+OutputDiff compareOutputValues(const Tensor &cand, const Tensor &ref, CheckMode mode,
+                               std::optional<Tolerance> tolerance, const Tensor *ranking,
+                               const Tensor *wide) {
   OutputDiff diff;
   if (!comparable(cand, ref, diff))
     return diff;
@@ -238,6 +254,7 @@ OutputDiff compareOutput(const Tensor &cand, const Tensor &ref, CheckMode mode,
   judgeAccuracy(cand, ref, *wide, diff);
   return diff;
 }
+} // namespace
 
 Tensor rankingValues(const RankKey &key, const Tensor &a, const Tensor *b) {
   Tensor out(DType::F32, a.shape(),
@@ -304,6 +321,63 @@ Tensor widenTensor(const Tensor &t) {
   for (int64_t i = 0, n = t.numel(); i < n; ++i)
     dst[i] = loadFloat(t, i);
   return out;
+}
+
+int ProgramComparison::failures() const {
+  if (!outputCountMismatch.empty())
+    return 1;
+  int bad = 0;
+  for (const auto &rank : diffs)
+    for (const OutputDiff &d : rank)
+      bad += !d.ok();
+  return bad;
+}
+
+ProgramComparison comparePrograms(const Plan &ref, const PlanFunction &refFn,
+                                  const Plan &cand, const PlanFunction &candFn,
+                                  const std::vector<std::vector<Tensor>> &inputs,
+                                  CheckMode mode, std::optional<Tolerance> tolerance,
+                                  const Backend &refBackend, const Backend &candBackend,
+                                  bool poison) {
+  RankRunOptions ro;
+  ro.poison = poison;
+  ProgramComparison result;
+  result.mode = mode;
+  int ranks = static_cast<int>(inputs.size());
+  // The reference also returns what its index outputs are ranked by.
+  std::vector<std::pair<int64_t, int64_t>> at;
+  PlanFunction keyed = withRankKeyOutputs(refFn, at);
+  RankRunResult refRun = runOnRanks(ref, keyed, inputs, refBackend, ro);
+  RankRunResult candRun = runOnRanks(cand, candFn, inputs, candBackend, ro);
+  if (candFn.outputs.size() != refFn.outputs.size()) {
+    result.outputCountMismatch = "the candidate returns " + std::to_string(candFn.outputs.size()) +
+                                 " outputs, the reference " + std::to_string(refFn.outputs.size());
+    return result;
+  }
+  RankRunResult wide;
+  if (mode == CheckMode::Accuracy) {
+    Plan widePlan = widenedPlan(ref);
+    std::vector<std::vector<Tensor>> wideInputs;
+    for (const std::vector<Tensor> &rank : inputs) {
+      wideInputs.emplace_back();
+      for (const Tensor &t : rank)
+        wideInputs.back().push_back(widenTensor(t));
+    }
+    wide = runOnRanks(widePlan, widePlan.function(refFn.name), wideInputs, cpuBackend(), ro);
+  }
+  result.diffs.resize(ranks);
+  for (int r = 0; r < ranks; ++r)
+    for (size_t i = 0; i < refFn.outputs.size(); ++i) {
+      Tensor ranking;
+      if (at[i].first >= 0)
+        ranking = rankingValues(refFn.rankKeys[i], refRun.outputs[r][at[i].first],
+                                at[i].second >= 0 ? &refRun.outputs[r][at[i].second] : nullptr);
+      result.diffs[r].push_back(compareOutput(
+          candRun.outputs[r][i], refRun.outputs[r][i], mode, tolerance,
+          ranking.defined() ? &ranking : nullptr,
+          mode == CheckMode::Accuracy ? &wide.outputs[r][i] : nullptr));
+    }
+  return result;
 }
 
 } // namespace llmf

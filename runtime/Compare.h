@@ -22,6 +22,7 @@
 #ifndef LLM_FUSION_RUNTIME_COMPARE_H
 #define LLM_FUSION_RUNTIME_COMPARE_H
 
+#include "runtime/Executor.h"
 #include "runtime/Plan.h"
 #include "runtime/Tensor.h"
 
@@ -56,6 +57,10 @@ struct OutputDiff {
   /// RMS (-1 when not computed), and whether the candidate is within bounds.
   double errRef = -1.0, errCand = -1.0;
   bool accuracyOk = true;
+  /// The reference output's type, and the candidate's (for messages).
+  DType dtype = DType::F32;
+  Shape shape;
+  std::string candidateType;
   bool ok() const { return what.empty() && mismatches == 0 && accuracyOk; }
 };
 
@@ -84,6 +89,27 @@ Tensor rankingValues(const RankKey &key, const Tensor &a, const Tensor *b);
 /// (pairs, -1 when unused), one per output of `fn`.
 PlanFunction withRankKeyOutputs(const PlanFunction &fn,
                                 std::vector<std::pair<int64_t, int64_t>> &at);
+
+/// Every output of every rank of two programs run on the same inputs.
+struct ProgramComparison {
+  CheckMode mode = CheckMode::Accuracy;
+  /// diffs[rank][output]; empty when the output counts differ.
+  std::vector<std::vector<OutputDiff>> diffs;
+  std::string outputCountMismatch; // set when the programs return different counts
+  int failures() const;
+};
+
+/// Runs `refFn` of `ref` on `refBackend` and `candFn` of `cand` on
+/// `candBackend` with `inputs` (one list a rank) and compares every output
+/// under `mode`: index outputs judged on the reference's ranking values,
+/// float outputs in accuracy mode against the widened reference on the CPU.
+/// Throws Error when either program fails to run.
+ProgramComparison comparePrograms(const Plan &ref, const PlanFunction &refFn,
+                                  const Plan &cand, const PlanFunction &candFn,
+                                  const std::vector<std::vector<Tensor>> &inputs,
+                                  CheckMode mode, std::optional<Tolerance> tolerance,
+                                  const Backend &refBackend,
+                                  const Backend &candBackend, bool poison = true);
 
 /// The plan with every bf16 and f16 buffer widened to f32 (fp8 and integer
 /// buffers stay): the reference evaluation of accuracy mode.

@@ -378,8 +378,9 @@ void validatePlan(Plan &plan) {
   if (plan.version != kPlanVersion)
     fail(plan.source, ": unsupported plan version ", plan.version,
          " (this runtime reads version ", kPlanVersion, ")");
-  if (plan.worldSize < 1)
-    fail(plan.source, ": world_size must be >= 1, got ", plan.worldSize);
+  if (plan.worldSize < 1 || plan.worldSize > kMaxWorldSize)
+    fail(plan.source, ": world_size must be in [1, ", kMaxWorldSize, "], got ",
+         plan.worldSize);
   if (plan.functions.empty())
     fail(plan.source, ": the plan has no functions");
   std::set<std::string> names;

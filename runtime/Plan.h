@@ -23,6 +23,8 @@ namespace llmf {
 
 inline constexpr const char *kPlanFormat = "llm-fusion-plan";
 inline constexpr int kPlanVersion = 1;
+/// The most ranks a plan may have: the runtime runs a host thread a rank.
+inline constexpr int64_t kMaxWorldSize = 1024;
 
 /// Element type and shape of a buffer; -1 marks a dynamic dim.
 struct TensorType {

@@ -200,7 +200,7 @@ FailureOr<llmf::PlanFunction> translateFunction(func::FuncOp fn) {
       }
       continue;
     }
-    if (!isa<LLMDialect>(op.getDialect()))
+    if (!isa_and_nonnull<LLMDialect>(op.getDialect()))
       return op.emitError() << "the runtime cannot run '" << op.getName()
                             << "'; a plan holds only llm ops";
     llmf::PlanStep step;

@@ -22,13 +22,13 @@
 #include "runtime/Npy.h"
 #include "runtime/Plan.h"
 #include "runtime/Parallel.h"
+#include "runtime/RankRun.h"
 #include "translate/PlanFromMlirFile.h"
 #ifdef LLMF_WITH_CUDA
 #include "runtime/cuda/CudaBackend.h"
 #endif
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -38,7 +38,6 @@
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
-#include <thread>
 #include <vector>
 
 using namespace llmf;
@@ -213,97 +212,18 @@ const Backend &backendFor(const std::string &device, bool pdl) {
   fail("unknown device '", device, "' (cpu or cuda)");
 }
 
-/// Every rank's outputs and the stats of rank 0.
-struct RunResult {
-  std::vector<std::vector<Tensor>> outputs;
-  RunStats stats;
-  std::vector<double> millis; // per timed repetition
-};
+using RunResult = RankRunResult;
 
 RunResult runRanks(const Plan &plan, const PlanFunction &fn,
                    const std::vector<std::vector<Tensor>> &inputs,
                    const Options &o, int warmup, int repeat,
                    const Backend &backend) {
-  int ranks = static_cast<int>(inputs.size());
-  ThreadGroup group(ranks);
-  RunResult result;
-  result.outputs.resize(ranks);
-  std::vector<std::string> errors(ranks);
-  ExecutorOptions eo;
-  if (o.poison)
-    eo.poison = 0xFF;
-  auto body = [&](int r) {
-    try {
-      Executor ex(plan, fn, backend, group.rank(r), eo);
-      // Inputs live on the backend's device; outputs come back to the host.
-      MemoryPool inputPool(backend.allocator);
-      std::vector<Tensor> deviceInputs;
-      for (const Tensor &t : inputs[r])
-        deviceInputs.push_back(backend.upload(t, inputPool));
-      std::vector<Tensor> outputs;
-      void *graph = nullptr;
-      if (o.cudaGraph && backend.beginCapture) {
-        // Warm the pool, then capture one run; replays reuse its buffers.
-        outputs = ex.run(deviceInputs);
-        backend.synchronize();
-        backend.beginCapture();
-        try {
-          outputs = ex.run(deviceInputs);
-        } catch (...) {
-          try { // end the broken capture; its own error is not the news
-            backend.destroyGraph(backend.endCapture());
-          } catch (...) {
-          }
-          throw;
-        }
-        graph = backend.endCapture();
-      }
-      struct GraphGuard {
-        const Backend &b;
-        void *g;
-        ~GraphGuard() {
-          if (g)
-            b.destroyGraph(g);
-        }
-      } guard{backend, graph};
-      // A graph is replayed kReplays times between synchronizations, so the
-      // time per replay leaves out most of the host's wait.
-      constexpr int kReplays = 10;
-      for (int i = 0; i < warmup + repeat; ++i) {
-        auto start = std::chrono::steady_clock::now();
-        if (graph)
-          for (int k = 0; k < kReplays; ++k)
-            backend.replay(graph);
-        else
-          outputs = ex.run(deviceInputs);
-        backend.synchronize();
-        auto end = std::chrono::steady_clock::now();
-        if (r == 0 && i >= warmup)
-          result.millis.push_back(std::chrono::duration<double, std::milli>(end - start).count() /
-                                  (graph ? kReplays : 1));
-      }
-      for (const Tensor &t : outputs)
-        result.outputs[r].push_back(backend.download(t));
-      if (r == 0)
-        result.stats = ex.stats();
-    } catch (const Error &e) {
-      group.rank(r).abort();
-      errors[r] = e.what();
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int r = 1; r < ranks; ++r)
-    threads.emplace_back(body, r);
-  body(0);
-  for (std::thread &t : threads)
-    t.join();
-  // The first rank that failed by itself, not because another aborted.
-  for (int pass = 0; pass < 2; ++pass)
-    for (int r = 0; r < ranks; ++r)
-      if (!errors[r].empty() &&
-          (pass == 1 || errors[r].find("another rank failed") == std::string::npos))
-        fail(ranks > 1 ? "rank " + std::to_string(r) + ": " : "", errors[r]);
-  return result;
+  RankRunOptions ro;
+  ro.poison = o.poison;
+  ro.graph = o.cudaGraph;
+  ro.warmup = warmup;
+  ro.repeat = repeat;
+  return runOnRanks(plan, fn, inputs, backend, ro);
 }
 
 std::vector<std::vector<Tensor>> makeInputs(const PlanFunction &fn, const Options &o,
@@ -384,30 +304,6 @@ void checkSameSignature(const PlanFunction &a, const PlanFunction &b,
   }
 }
 
-/// The ranking values of every index output of `fn` (empty tensors for
-/// other outputs), from a run of `plan` that also returns what they read.
-std::vector<std::vector<Tensor>> rankingOf(const Plan &plan, const PlanFunction &fn,
-                                           const std::vector<std::vector<Tensor>> &inputs,
-                                           const Options &o, const Backend &backend) {
-  int ranks = static_cast<int>(inputs.size());
-  std::vector<std::vector<Tensor>> ranking(ranks, std::vector<Tensor>(fn.outputs.size()));
-  bool any = false;
-  for (const RankKey &k : fn.rankKeys)
-    any |= k.kind != RankKey::Kind::None;
-  if (!any)
-    return ranking;
-  std::vector<std::pair<int64_t, int64_t>> at;
-  PlanFunction keyed = withRankKeyOutputs(fn, at);
-  RunResult run = runRanks(plan, keyed, inputs, o, 0, 1, backend);
-  for (int r = 0; r < ranks; ++r)
-    for (size_t i = 0; i < fn.outputs.size(); ++i)
-      if (at[i].first >= 0)
-        ranking[r][i] = rankingValues(fn.rankKeys[i], run.outputs[r][at[i].first],
-                                      at[i].second >= 0 ? &run.outputs[r][at[i].second]
-                                                        : nullptr);
-  return ranking;
-}
-
 int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn,
                 int ranks, const std::vector<std::vector<Tensor>> &inputs) {
   Plan other = loadProgram(o.compare);
@@ -417,32 +313,17 @@ int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn
          ", '", o.compare, "' for ", other.worldSize);
   checkSameSignature(refFn, candFn, o.input, o.compare);
   CheckMode mode = o.check.value_or(CheckMode::Accuracy);
-  const Backend &refBackend = backendFor(o.device, o.pdl);
-  RunResult ref = runRanks(refPlan, refFn, inputs, o, 0, 1, refBackend);
-  RunResult cand = runRanks(other, candFn, inputs, o, 0, 1, backendFor(o.compareDevice, o.pdl));
-  if (candFn.outputs.size() != refFn.outputs.size()) {
+  std::optional<Tolerance> tol;
+  if (o.rtol || o.atol)
+    tol = Tolerance{o.rtol.value_or(0.0), o.atol.value_or(0.0)};
+  ProgramComparison cmp =
+      comparePrograms(refPlan, refFn, other, candFn, inputs, mode, tol,
+                      backendFor(o.device, o.pdl), backendFor(o.compareDevice, o.pdl), o.poison);
+  if (!cmp.outputCountMismatch.empty()) {
     std::cout << "FAIL: '" << o.compare << "' returns " << candFn.outputs.size()
               << " outputs, '" << o.input << "' returns " << refFn.outputs.size() << "\n";
     return 1;
   }
-  // Index outputs are judged on the reference's ranking values; accuracy
-  // mode judges float outputs against the widened reference on the CPU.
-  std::vector<std::vector<Tensor>> ranking = rankingOf(refPlan, refFn, inputs, o, refBackend);
-  RunResult wide;
-  if (mode == CheckMode::Accuracy) {
-    Plan widePlan = widenedPlan(refPlan);
-    std::vector<std::vector<Tensor>> wideInputs;
-    for (const std::vector<Tensor> &rank : inputs) {
-      wideInputs.emplace_back();
-      for (const Tensor &t : rank)
-        wideInputs.back().push_back(widenTensor(t));
-    }
-    wide = runRanks(widePlan, widePlan.function(refFn.name), wideInputs, o, 0, 1,
-                    cpuBackend());
-  }
-  std::optional<Tolerance> tol;
-  if (o.rtol || o.atol)
-    tol = Tolerance{o.rtol.value_or(0.0), o.atol.value_or(0.0)};
 
   std::cout << "compare '" << o.compare << "' (" << o.compareDevice << ") against '"
             << o.input << "' (" << o.device << "): function '"
@@ -454,15 +335,11 @@ int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn
   int bad = 0, total = 0;
   for (int r = 0; r < ranks; ++r)
     for (size_t i = 0; i < refFn.outputs.size(); ++i) {
-      const Tensor &a = cand.outputs[r][i], &b = ref.outputs[r][i];
-      const Tensor *rank = ranking[r][i].defined() ? &ranking[r][i] : nullptr;
-      const Tensor *w = mode == CheckMode::Accuracy ? &wide.outputs[r][i] : nullptr;
-      OutputDiff d = compareOutput(a, b, mode, tol, rank, w);
+      const OutputDiff &d = cmp.diffs[r][i];
       ++total;
       std::string result = d.ok() ? "ok" : "MISMATCH";
       if (!d.what.empty())
-        result += " (" + d.what + ": " + std::string(dtypeName(a.dtype())) + " " +
-                  shapeToString(a.shape()) + ")";
+        result += " (" + d.what + ": " + d.candidateType + ")";
       else if (d.mismatches > 0)
         result += " (first at element " + std::to_string(d.firstMismatch) + ": " +
                   formatNumber(d.firstA) + " vs " + formatNumber(d.firstB) + ")";
@@ -473,8 +350,8 @@ int compareRuns(const Options &o, const Plan &refPlan, const PlanFunction &refFn
       std::string mism = std::to_string(d.mismatches) + "/" + std::to_string(d.elements);
       auto err = [](double e) { return e < 0 ? std::string("-") : formatNumber(e); };
       std::printf("%-5d %-4zu %-9s %-16s %-11s %-11s %-11s %-15s %-6lld %s\n", r, i,
-                  std::string(dtypeName(b.dtype())).c_str(),
-                  shapeToString(b.shape()).c_str(), formatNumber(d.maxAbs).c_str(),
+                  std::string(dtypeName(d.dtype)).c_str(),
+                  shapeToString(d.shape).c_str(), formatNumber(d.maxAbs).c_str(),
                   err(d.errRef).c_str(), err(d.errCand).c_str(), mism.c_str(),
                   static_cast<long long>(d.ties), result.c_str());
     }

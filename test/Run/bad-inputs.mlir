@@ -29,6 +29,8 @@
 // DIM2: error: input 0 {{.*}} has more elements than fit in 64 bits
 // RUN: not fusion-run %s --function norm --dim 100000 --max-memory 65536 2>&1 | FileCheck %s --check-prefix=LIMIT
 // LIMIT: error: input 0 {{.*}}: 800000 elements of f32 take 3200000 bytes, more than the 65536-byte limit
+// RUN: not fusion-run %s --function huge_arg 2>&1 | FileCheck %s --check-prefix=ARG
+// ARG: error: input 0 (f8E4M3FN [4611686018427387904] with dynamic dims = 4): 4611686018427387904 elements of f8E4M3FN take 4611686018427387904 bytes, more than the
 // RUN: not fusion-run %s --function huge_splat 2>&1 | FileCheck %s --check-prefix=SPLAT
 // SPLAT: error: {{.*}}constant buffer {{[0-9]+}}: 1152921504606846976 elements of bf16 take 2305843009213693952 bytes, more than the
 //
@@ -72,4 +74,8 @@ func.func @huge_splat(%x: tensor<4xbf16>) -> tensor<1152921504606846976xbf16> {
   %c = llm.constant dense<1.0> : tensor<1152921504606846976xbf16>
   %y = llm.relu %c : tensor<1152921504606846976xbf16>
   return %y : tensor<1152921504606846976xbf16>
+}
+
+func.func @huge_arg(%x: tensor<4611686018427387904xf8E4M3FN>) -> tensor<4611686018427387904xf8E4M3FN> {
+  return %x : tensor<4611686018427387904xf8E4M3FN>
 }

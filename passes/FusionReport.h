@@ -41,7 +41,7 @@ public:
   int64_t totalFused() const;
   int64_t totalMissed() const;
 
-  /// The report as JSON text (schema in docs/fusion-report.md).
+  /// The report as JSON text (schema in docs/fusion-passes.md, "The report").
   std::string toJSON() const;
   /// Writes toJSON() to `path`; on failure returns false and sets `error`.
   bool writeFile(StringRef path, std::string &error) const;

@@ -1,16 +1,19 @@
 //===- fusion-run.cpp - run, compare and time llm graphs ------------------===//
 //
-//   fusion-run model.mlir|plan.json [--function F] [--device cpu]
+//   fusion-run model.mlir|plan.json [--function F] [--device cpu|cuda]
 //              [--world-size N] [--dim N] [--seed S] [--input-dir DIR]
-//              [--output-dir DIR] [--compare OTHER [--rtol R --atol A]]
-//              [--bench [--repeat N --warmup N]] [--threads N]
+//              [--output-dir DIR] [--max-memory BYTES] [--threads N]
+//              [--compare OTHER [--compare-device D]
+//                               [--check accuracy|exact|tolerance] [--rtol R --atol A]]
+//              [--bench [--repeat N --warmup N]] [--cuda-graph] [--pdl]
 //              [--emit-plan FILE] [--no-poison]
 //
 // Runs one function of a module or plan on deterministic random inputs (or
 // .npy files), one thread per tensor-parallel rank, and prints a summary of
 // each output. With --compare it runs a second program on the same inputs
-// and checks every output within the tolerance of its type, exiting 1 on a
-// mismatch: how a fusion is shown to preserve what the graph computes.
+// and judges every output (by default against a widened f32 evaluation of
+// the first; docs/runtime.md), exiting 1 on a mismatch: how a fusion is shown
+// to preserve what the graph computes. `--help` prints the options.
 //
 //===----------------------------------------------------------------------===//
 

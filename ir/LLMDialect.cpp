@@ -43,6 +43,16 @@ LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
   return success();
 }
 
+/// Folded values become `llm.constant` ops (the canonicalizer and the greedy
+/// driver ask for them).
+Operation *LLMDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                           Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return ConstantOp::create(builder, loc, elements);
+}
+
 int64_t LLMDialect::getWorldSize(Operation *op) {
   auto module = dyn_cast<ModuleOp>(op);
   if (!module)

@@ -22,6 +22,7 @@ def LLM_Dialect : Dialect {
     tensor-parallel group (1 when absent).
   }];
   let hasOperationAttrVerify = 1;
+  let hasConstantMaterializer = 1;
   let extraClassDeclaration = [{
     /// Name of the module attribute that holds the tensor-parallel group size.
     static constexpr ::llvm::StringLiteral kWorldSizeAttrName = "llm.world_size";

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/Support/MathExtras.h"
@@ -44,15 +45,6 @@ bool shapesCompatible(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
 
 RankedTensorType tensorOf(Value v) {
   return cast<RankedTensorType>(v.getType());
-}
-
-/// `actual` must be exactly `expected` (shape and element type).
-LogicalResult expectType(Operation *op, StringRef what, Type actual,
-                         Type expected) {
-  if (actual == expected)
-    return success();
-  return op->emitOpError() << "expects " << what << " of type " << expected
-                           << ", got " << actual;
 }
 
 /// `actual` must have shape `shape` (dynamic dims compatible) and element
@@ -106,7 +98,7 @@ template <typename OpTy>
 LogicalResult verifyNorm(OpTy op, Value x, Value w, StringRef xName = "x",
                          StringRef wName = "weight w") {
   if (failed(verifyNormAttrs(op, op.getEpsilonValue(),
-                             op.getWeightBiasValue())))
+                             op.getWeightBias().convertToFloat())))
     return failure();
   return verifyNormWeight(op, xName, tensorOf(x), wName, tensorOf(w));
 }
@@ -198,31 +190,35 @@ LogicalResult mlir::llm::verifyTensorSizeFits(Operation *op, Type type) {
 // ConstantOp
 //===----------------------------------------------------------------------===//
 
-ParseResult ConstantOp::parse(OpAsmParser &parser, OperationState &result) {
-  ElementsAttr value;
-  if (parser.parseOptionalAttrDict(result.attributes) ||
-      parser.parseAttribute(value, "value", result.attributes))
-    return failure();
-  result.addTypes(value.getType());
-  return success();
-}
-
-void ConstantOp::print(OpAsmPrinter &p) {
-  p.printOptionalAttrDict((*this)->getAttrs(), /*elidedAttrs=*/{"value"});
-  p << ' ';
-  p.printAttribute(getValue());
-}
-
-LogicalResult ConstantOp::verify() {
-  if (getValue().getType() != getOutput().getType())
-    return emitOpError() << "expects the value's type "
-                         << getValue().getType()
-                         << " to equal the result type "
-                         << getOutput().getType();
-  return success();
-}
-
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// Folders and canonicalizations of the identities (so -canonicalize and the
+// cleanup pass remove them)
+//===----------------------------------------------------------------------===//
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  return getX().getType() == getType() ? getX() : Value();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getX().getType() == getType())
+    return getX();
+  // reshape(reshape(x)) reads x: a reshape depends only on its input's
+  // elements in row-major order.
+  if (auto inner = getX().getDefiningOp<ReshapeOp>()) {
+    getXMutable().assign(inner.getX());
+    return getResult();
+  }
+  return {};
+}
+
+LogicalResult AllReduceOp::canonicalize(AllReduceOp op, PatternRewriter &rewriter) {
+  if (LLMDialect::getWorldSize(op) != 1)
+    return failure();
+  rewriter.replaceOp(op, op.getX());
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // Elementwise and layout ops
@@ -341,29 +337,9 @@ LogicalResult MatmulOp::verify() {
 // Norms
 //===----------------------------------------------------------------------===//
 
-LogicalResult RMSNormOp::verify() {
-  if (failed(verifyNorm(*this, getX(), getW())))
-    return failure();
-  return expectType(*this, "y", getY().getType(), getX().getType());
-}
-
-LogicalResult FusedAddRMSNormOp::verify() {
-  if (failed(verifyNorm(*this, getX(), getW())) ||
-      failed(expectType(*this, "residual", getResidual().getType(),
-                        getX().getType())) ||
-      failed(expectType(*this, "y", getY().getType(), getX().getType())) ||
-      failed(expectType(*this, "residual_out", getResidualOut().getType(),
-                        getX().getType())))
-    return failure();
-  return success();
-}
-
-LogicalResult RMSNormGatedOp::verify() {
-  if (failed(verifyNorm(*this, getX(), getW())) ||
-      failed(expectType(*this, "gate z", getZ().getType(), getX().getType())))
-    return failure();
-  return expectType(*this, "y", getY().getType(), getX().getType());
-}
+LogicalResult RMSNormOp::verify() { return verifyNorm(*this, getX(), getW()); }
+LogicalResult FusedAddRMSNormOp::verify() { return verifyNorm(*this, getX(), getW()); }
+LogicalResult RMSNormGatedOp::verify() { return verifyNorm(*this, getX(), getW()); }
 
 //===----------------------------------------------------------------------===//
 // Quantization, top-k, gather, routing
@@ -417,10 +393,7 @@ LogicalResult GatherOp::verify() {
 }
 
 LogicalResult GroupedTopKOp::verify() {
-  auto scores = tensorOf(getScores());
-  if (failed(expectType(*this, "biased", getBiased().getType(), scores)))
-    return failure();
-  return verifyRouting(*this, scores);
+  return verifyRouting(*this, tensorOf(getScores()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -428,31 +401,18 @@ LogicalResult GroupedTopKOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult FusedAllReduceRMSNormOp::verify() {
-  if (failed(verifyNorm(*this, getX(), getW())) ||
-      failed(expectType(*this, "y", getY().getType(), getX().getType())) ||
-      failed(expectType(*this, "all_reduce_out", getAllReduceOut().getType(),
-                        getX().getType())))
-    return failure();
-  return success();
+  return verifyNorm(*this, getX(), getW());
 }
 
 LogicalResult FusedAllReduceAddRMSNormOp::verify() {
-  if (failed(verifyNorm(*this, getX(), getW())) ||
-      failed(expectType(*this, "residual", getResidual().getType(),
-                        getX().getType())) ||
-      failed(expectType(*this, "y", getY().getType(), getX().getType())) ||
-      failed(expectType(*this, "residual_out", getResidualOut().getType(),
-                        getX().getType())))
-    return failure();
-  return success();
+  return verifyNorm(*this, getX(), getW());
 }
 
 LogicalResult FusedRMSNormGatedQuantFP8Op::verify() {
   auto x = tensorOf(getX());
   if (x.getRank() != 2)
     return emitOpError() << "expects x of rank 2 [N*H, D], got " << x;
-  if (failed(verifyNorm(*this, getX(), getW())) ||
-      failed(expectType(*this, "gate z", getZ().getType(), x)))
+  if (failed(verifyNorm(*this, getX(), getW())))
     return failure();
   int64_t rows = x.getDimSize(0), d = x.getDimSize(1);
   int64_t groupSize = getGroupSize();
@@ -495,18 +455,13 @@ LogicalResult FusedMoERouterOp::verify() {
 }
 
 LogicalResult FusedQKRMSNormOp::verify() {
-  auto q = tensorOf(getQ()), k = tensorOf(getK());
-  if (q.getElementType() != k.getElementType())
-    return emitOpError() << "expects q and k of one element type, got "
-                         << q.getElementType() << " and "
-                         << k.getElementType();
-  if (failed(verifyNorm(*this, getQ(), getWq(), "q", "weight wq")) ||
-      failed(verifyNormWeight(*this, "k", k, "weight wk", tensorOf(getWk()))) ||
-      failed(expectType(*this, "q_out", getQOut().getType(), q)) ||
-      failed(expectType(*this, "k_out", getKOut().getType(), k)))
+  if (failed(verifyNorm(*this, getQ(), getWq(), "q", "weight wq")))
     return failure();
-  return success();
+  return verifyNormWeight(*this, "k", tensorOf(getK()), "weight wk",
+                          tensorOf(getWk()));
 }
+
+#include "ir/LLMInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "ir/LLMOps.cpp.inc"

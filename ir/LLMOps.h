@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -40,6 +41,8 @@ public:
 };
 } // namespace OpTrait
 } // namespace mlir::llm
+
+#include "ir/LLMInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "ir/LLMOps.h.inc"

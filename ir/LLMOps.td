@@ -11,6 +11,7 @@
 #define LLM_OPS_TD
 
 include "ir/LLMDialect.td"
+include "ir/LLMInterfaces.td"
 include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -38,36 +39,46 @@ defvar RoutingAttrs = (ins I64Attr:$n_group, I64Attr:$topk_group, I64Attr:$topk,
 // Shared C++ accessors for the float attributes of the norm ops.
 defvar NormAccessors = [{
   float getEpsilonValue() { return getEpsilon().convertToFloat(); }
-  float getWeightBiasValue() { return getWeightBias().convertToFloat(); }
 }];
+
+// The C++ of an RMSNorm-family op whose weights are operands `indices`
+// (NormOpInterface).
+class NormDecl<string indices> {
+  code decl = !strconcat(NormAccessors,
+      "  ::llvm::SmallVector<unsigned, 2> getWeightOperandIndices() { return {",
+      indices, "}; }\n");
+}
 
 //===----------------------------------------------------------------------===//
 // Unfused ops
 //===----------------------------------------------------------------------===//
 
-def LLM_ConstantOp : LLM_Op<"constant", [ConstantLike]> {
+def LLM_ConstantOp : LLM_Op<"constant",
+    [ConstantLike, AllTypesMatch<["value", "output"]>]> {
   let summary = "A constant tensor";
   let description = [{
     ```mlir
     %one = llm.constant dense<1.0> : tensor<f32>
     ```
+    The dialect materializes folded constants as this op.
   }];
   let arguments = (ins ElementsAttr:$value);
   let results = (outs LLM_Tensor:$output);
-  let hasCustomAssemblyFormat = 1;
-  let hasVerifier = 1;
+  let assemblyFormat = "attr-dict $value";
   let hasFolder = 1;
 }
 
 def LLM_CastOp : LLM_Op<"cast", [SameOperandsAndResultShape]> {
   let summary = "Element type conversion (round-to-nearest-even, fp8 saturates)";
+  let description = [{ A cast to x's own type folds to x. }];
   let arguments = (ins LLM_Tensor:$x);
   let results = (outs LLM_Tensor:$output);
   let assemblyFormat = "$x attr-dict `:` type($x) `to` type($output)";
+  let hasFolder = 1;
 }
 
-class LLM_BinaryOp<string mnemonic, string what>
-    : LLM_Op<mnemonic, [SameOperandsAndResultElementType]> {
+class LLM_BinaryOp<string mnemonic, string what, list<Trait> traits = []>
+    : LLM_Op<mnemonic, !listconcat([SameOperandsAndResultElementType], traits)> {
   let summary = "Broadcasting elementwise " # what;
   let description = [{
     NumPy/PyTorch broadcasting: trailing dims align, 1 or missing dims
@@ -79,9 +90,11 @@ class LLM_BinaryOp<string mnemonic, string what>
   let hasVerifier = 1;
 }
 
-def LLM_AddOp : LLM_BinaryOp<"add", "addition">;
+// Commutative: the folder moves a constant operand to the right, so every
+// pattern matches `x + c` alone.
+def LLM_AddOp : LLM_BinaryOp<"add", "addition", [Commutative]>;
 def LLM_SubOp : LLM_BinaryOp<"sub", "subtraction">;
-def LLM_MulOp : LLM_BinaryOp<"mul", "multiplication">;
+def LLM_MulOp : LLM_BinaryOp<"mul", "multiplication", [Commutative]>;
 def LLM_DivOp : LLM_BinaryOp<"div", "division">;
 
 class LLM_UnaryFloatOp<string mnemonic, string what>
@@ -98,10 +111,15 @@ def LLM_ReluOp : LLM_UnaryFloatOp<"relu", "ReLU max(x, 0)">;
 
 def LLM_ReshapeOp : LLM_Op<"reshape"> {
   let summary = "Row-major reinterpretation to the result shape";
+  let description = [{
+    A reshape to x's own type folds to x; a reshape of a reshape reads the
+    inner one's input (importers emit view chains).
+  }];
   let arguments = (ins LLM_Tensor:$x);
   let results = (outs LLM_Tensor:$output);
   let assemblyFormat = "$x attr-dict `:` type($x) `to` type($output)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def LLM_SplitOp : LLM_Op<"split"> {
@@ -127,12 +145,18 @@ def LLM_MatmulOp : LLM_Op<"matmul"> {
 
 def LLM_AllReduceOp : LLM_Op<"all_reduce", [SameOperandsAndResultType]> {
   let summary = "Sum over all ranks of the tensor-parallel group";
+  let description = [{
+    At world size 1 it is the identity: a canonicalization (not a folder, so
+    that a fusion pass alone never removes the all-reduce it would fuse)
+    replaces it by x; `-canonicalize` and the cleanup pass run it.
+  }];
   let arguments = (ins LLM_ArithTensor:$x);
   let results = (outs LLM_ArithTensor:$output);
   let assemblyFormat = "$x attr-dict `:` type($output)";
+  let hasCanonicalizeMethod = 1;
 }
 
-def LLM_RMSNormOp : LLM_Op<"rms_norm"> {
+def LLM_RMSNormOp : LLM_Op<"rms_norm", [LLM_NormOpInterface, AllTypesMatch<["x", "y"]>]> {
   let summary = "RMSNorm over the last dim";
   let description = [{
     `y = x * rsqrt(mean(x^2) + epsilon) * (w + weight_bias)` with w of shape
@@ -142,10 +166,11 @@ def LLM_RMSNormOp : LLM_Op<"rms_norm"> {
   let results = (outs LLM_FloatTensor:$y);
   let assemblyFormat = "$x `,` $w attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = NormAccessors;
+  let extraClassDeclaration = NormDecl<"1">.decl;
 }
 
-def LLM_FusedAddRMSNormOp : LLM_Op<"fused_add_rms_norm"> {
+def LLM_FusedAddRMSNormOp : LLM_Op<"fused_add_rms_norm",
+    [LLM_NormOpInterface, AllTypesMatch<["x", "residual", "y", "residual_out"]>]> {
   let summary = "Residual add then RMSNorm";
   let description = [{
     `residual_out = x + residual` (rounded to x's type);
@@ -156,10 +181,11 @@ def LLM_FusedAddRMSNormOp : LLM_Op<"fused_add_rms_norm"> {
   let results = (outs LLM_FloatTensor:$y, LLM_FloatTensor:$residual_out);
   let assemblyFormat = "$x `,` $residual `,` $w attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = NormAccessors;
+  let extraClassDeclaration = NormDecl<"2">.decl;
 }
 
-def LLM_RMSNormGatedOp : LLM_Op<"rms_norm_gated"> {
+def LLM_RMSNormGatedOp : LLM_Op<"rms_norm_gated",
+    [LLM_NormOpInterface, AllTypesMatch<["x", "z", "y"]>]> {
   let summary = "Gated RMSNorm of Qwen3-Next's gated delta net";
   let description = [{
     Before gate: `y = rms(x) * (w + weight_bias) * silu(z)`;
@@ -171,7 +197,7 @@ def LLM_RMSNormGatedOp : LLM_Op<"rms_norm_gated"> {
   let results = (outs LLM_FloatTensor:$y);
   let assemblyFormat = "$x `,` $z `,` $w attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = NormAccessors;
+  let extraClassDeclaration = NormDecl<"2">.decl;
 }
 
 def LLM_QuantFP8Op : LLM_Op<"quant_fp8"> {
@@ -211,7 +237,7 @@ def LLM_GatherOp : LLM_Op<"gather"> {
   let hasVerifier = 1;
 }
 
-def LLM_GroupedTopKOp : LLM_Op<"grouped_topk"> {
+def LLM_GroupedTopKOp : LLM_Op<"grouped_topk", [AllTypesMatch<["scores", "biased"]>]> {
   let summary = "DeepSeek-V3 noaux_tc grouped top-k expert routing";
   let description = [{
     On [T, E] f32 inputs: a group's score is the sum of the two largest
@@ -230,7 +256,8 @@ def LLM_GroupedTopKOp : LLM_Op<"grouped_topk"> {
 // Fused ops
 //===----------------------------------------------------------------------===//
 
-def LLM_FusedAllReduceRMSNormOp : LLM_Op<"fused_all_reduce_rms_norm"> {
+def LLM_FusedAllReduceRMSNormOp : LLM_Op<"fused_all_reduce_rms_norm",
+    [LLM_NormOpInterface, AllTypesMatch<["x", "y", "all_reduce_out"]>]> {
   let summary = "all_reduce -> rms_norm in one op";
   let description = [{
     ```mlir
@@ -244,10 +271,11 @@ def LLM_FusedAllReduceRMSNormOp : LLM_Op<"fused_all_reduce_rms_norm"> {
   let results = (outs LLM_FloatTensor:$y, LLM_FloatTensor:$all_reduce_out);
   let assemblyFormat = "$x `,` $w attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = NormAccessors;
+  let extraClassDeclaration = NormDecl<"1">.decl;
 }
 
-def LLM_FusedAllReduceAddRMSNormOp : LLM_Op<"fused_all_reduce_add_rms_norm"> {
+def LLM_FusedAllReduceAddRMSNormOp : LLM_Op<"fused_all_reduce_add_rms_norm",
+    [LLM_NormOpInterface, AllTypesMatch<["x", "residual", "y", "residual_out"]>]> {
   let summary = "all_reduce -> residual add -> rms_norm in one op";
   let description = [{
     `residual_out = all_reduce(x) + residual`; `y = rms_norm(residual_out, w)`.
@@ -257,10 +285,11 @@ def LLM_FusedAllReduceAddRMSNormOp : LLM_Op<"fused_all_reduce_add_rms_norm"> {
   let results = (outs LLM_FloatTensor:$y, LLM_FloatTensor:$residual_out);
   let assemblyFormat = "$x `,` $residual `,` $w attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = NormAccessors;
+  let extraClassDeclaration = NormDecl<"2">.decl;
 }
 
-def LLM_FusedRMSNormGatedQuantFP8Op : LLM_Op<"fused_rms_norm_gated_quant_fp8"> {
+def LLM_FusedRMSNormGatedQuantFP8Op : LLM_Op<"fused_rms_norm_gated_quant_fp8",
+    [LLM_NormOpInterface, AllTypesMatch<["x", "z"]>]> {
   let summary = "rms_norm_gated on [N*H, D] -> reshape to [N, H*D] -> quant_fp8";
   let description = [{
     A quantization group never straddles two heads: `group_size` divides D.
@@ -273,7 +302,7 @@ def LLM_FusedRMSNormGatedQuantFP8Op : LLM_Op<"fused_rms_norm_gated_quant_fp8"> {
   let results = (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale);
   let assemblyFormat = "$x `,` $z `,` $w attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = NormAccessors;
+  let extraClassDeclaration = NormDecl<"2">.decl;
 }
 
 def LLM_FusedMoERouterOp : LLM_Op<"fused_moe_router"> {
@@ -288,7 +317,9 @@ def LLM_FusedMoERouterOp : LLM_Op<"fused_moe_router"> {
   let hasVerifier = 1;
 }
 
-def LLM_FusedQKRMSNormOp : LLM_Op<"fused_qk_rms_norm"> {
+def LLM_FusedQKRMSNormOp : LLM_Op<"fused_qk_rms_norm",
+    [LLM_NormOpInterface, AllTypesMatch<["q", "q_out"]>, AllTypesMatch<["k", "k_out"]>,
+     AllElementTypesMatch<["q", "k"]>]> {
   let summary = "Per-head RMSNorm of q and k in one op";
   let description = [{
     q and k are per-head views [T*H, D] of one fused qkv tensor;
@@ -300,7 +331,7 @@ def LLM_FusedQKRMSNormOp : LLM_Op<"fused_qk_rms_norm"> {
   let results = (outs LLM_FloatTensor:$q_out, LLM_FloatTensor:$k_out);
   let assemblyFormat = "$q `,` $k `,` $wq `,` $wk attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = NormAccessors;
+  let extraClassDeclaration = NormDecl<"2, 3">.decl;
 }
 
 #endif // LLM_OPS_TD

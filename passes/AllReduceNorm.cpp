@@ -23,7 +23,7 @@ namespace {
 
 /// "Gemma" in a pattern name when the norm adds 1 to its weight.
 std::string named(StringRef base, Operation *norm) {
-  bool gemma = normWeightBias(norm) == 1.0f;
+  bool gemma = cast<NormOpInterface>(norm).getWeightBiasValue() == 1.0f;
   return (base + (gemma ? "GemmaRMSNorm" : "RMSNorm")).str();
 }
 

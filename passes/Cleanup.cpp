@@ -29,6 +29,7 @@ struct LLMFusionCleanupPass
 
   static void populate(RewritePatternSet &set) {
     cleanup_pdll::populateGeneratedPDLLPatterns(set);
+    AllReduceOp::getCanonicalizationPatterns(set, set.getContext());
   }
 
   static FusionFamily family() {

@@ -66,19 +66,6 @@ const char *kOtherUsers = " has users outside the chain";
 // Norm ops and Gemma weights
 //===----------------------------------------------------------------------===//
 
-std::optional<unsigned> mlir::llm::normWeightOperandIndex(Operation *op) {
-  return llvm::TypeSwitch<Operation *, std::optional<unsigned>>(op)
-      .Case<RMSNormOp, FusedAllReduceRMSNormOp>([](auto) { return 1u; })
-      .Case<FusedAddRMSNormOp, RMSNormGatedOp, FusedAllReduceAddRMSNormOp,
-            FusedRMSNormGatedQuantFP8Op>([](auto) { return 2u; })
-      .Default([](Operation *) { return std::nullopt; });
-}
-
-float mlir::llm::normWeightBias(Operation *op) {
-  auto bias = op->getAttrOfType<FloatAttr>("weight_bias");
-  return bias ? static_cast<float>(bias.getValueAsDouble()) : 0.0f;
-}
-
 bool mlir::llm::isSplatOneConstant(Operation *c) {
   auto constant = dyn_cast_or_null<ConstantOp>(c);
   if (!constant)
@@ -111,8 +98,9 @@ bool mlir::llm::isRoundingDropAllowed(Type dropped, Type output) {
 /// drops no rounding coarser than one of the norm's output type (a bf16
 /// `w + 1` on an f32 input would change the result by a bf16 step).
 static bool isFoldableGemmaUser(Operation *user, Value w1) {
-  std::optional<unsigned> idx = normWeightOperandIndex(user);
-  if (!idx || user->getOperand(*idx) != w1 || normWeightBias(user) != 0.0f)
+  auto norm = dyn_cast<NormOpInterface>(user);
+  std::optional<unsigned> idx = norm ? norm.getSingleWeightOperandIndex() : std::nullopt;
+  if (!idx || user->getOperand(*idx) != w1 || norm.getWeightBiasValue() != 0.0f)
     return false;
   if (!isRoundingDropAllowed(elementTypeOf(w1), elementTypeOf(user->getOperand(0))))
     return false;
@@ -128,14 +116,14 @@ bool mlir::llm::hasFoldableGemmaUser(Value w1) {
 void mlir::llm::foldGemmaWeightIntoNorms(PatternRewriter &rewriter, Value w1,
                                          Value w) {
   SmallVector<Operation *> users(w1.getUsers());
-  FloatAttr one = rewriter.getF32FloatAttr(1.0f);
   for (Operation *user : users) {
     if (!isFoldableGemmaUser(user, w1))
       continue;
-    unsigned idx = *normWeightOperandIndex(user);
+    auto norm = cast<NormOpInterface>(user);
+    unsigned idx = *norm.getSingleWeightOperandIndex();
     rewriter.modifyOpInPlace(user, [&] {
       user->setOperand(idx, w);
-      user->setAttr("weight_bias", one);
+      norm.setWeightBiasValue(1.0f);
     });
   }
 }
@@ -143,10 +131,6 @@ void mlir::llm::foldGemmaWeightIntoNorms(PatternRewriter &rewriter, Value w1,
 //===----------------------------------------------------------------------===//
 // Cleanup
 //===----------------------------------------------------------------------===//
-
-bool mlir::llm::isWorldSizeOne(Operation *op) {
-  return LLMDialect::getWorldSize(op) == 1;
-}
 
 bool mlir::llm::isSameTypeAdd(Operation *add) {
   auto a = dyn_cast<AddOp>(add);

@@ -20,11 +20,6 @@ namespace mlir::llm {
 // Norm ops and Gemma weights
 //===----------------------------------------------------------------------===//
 
-/// Index of the weight operand of a single-weight RMSNorm-family op.
-std::optional<unsigned> normWeightOperandIndex(Operation *op);
-/// weight_bias of a single-weight RMSNorm-family op.
-float normWeightBias(Operation *op);
-
 /// `c` is an `llm.constant` whose value is a splat 1.0.
 bool isSplatOneConstant(Operation *c);
 /// `cast` widens a float weight to f32 (bf16/f16/f32 -> f32): folding it into
@@ -44,8 +39,6 @@ void foldGemmaWeightIntoNorms(PatternRewriter &rewriter, Value w1, Value w);
 // Cleanup
 //===----------------------------------------------------------------------===//
 
-/// The module's `llm.world_size` is 1 (or absent).
-bool isWorldSizeOne(Operation *op);
 /// `add` does not broadcast: both operands and the result have one type.
 bool isSameTypeAdd(Operation *add);
 /// `add -> rms_norm` may become `fused_add_rms_norm`.

@@ -22,7 +22,8 @@ namespace qk_norm_pdll {
 namespace {
 
 std::string named(Operation *norm) {
-  return normWeightBias(norm) == 1.0f ? "QKGemmaRMSNorm" : "QKRMSNorm";
+  return cast<NormOpInterface>(norm).getWeightBiasValue() == 1.0f ? "QKGemmaRMSNorm"
+                                                                  : "QKRMSNorm";
 }
 
 /// The norm reached from `part` through a reshape, with that reshape, or

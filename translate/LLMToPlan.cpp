@@ -91,16 +91,8 @@ LogicalResult readAttrs(Operation *op, const llmf::OpSchema &schema,
 
 /// Operand positions that carry a norm weight.
 bool isNormWeightUse(OpOperand &use) {
-  Operation *op = use.getOwner();
-  unsigned i = use.getOperandNumber();
-  if (isa<RMSNormOp, FusedAllReduceRMSNormOp>(op))
-    return i == 1;
-  if (isa<FusedAddRMSNormOp, RMSNormGatedOp, FusedAllReduceAddRMSNormOp,
-          FusedRMSNormGatedQuantFP8Op>(op))
-    return i == 2;
-  if (isa<FusedQKRMSNormOp>(op))
-    return i == 2 || i == 3;
-  return false;
+  auto norm = dyn_cast<NormOpInterface>(use.getOwner());
+  return norm && llvm::is_contained(norm.getWeightOperandIndices(), use.getOperandNumber());
 }
 
 /// The range an argument's values should come from, read off its uses

@@ -27,7 +27,7 @@ func.func @norm_rank0(%x: tensor<f32>, %w: tensor<1xf32>) -> tensor<f32> {
 // -----
 
 func.func @norm_result_type(%x: tensor<8x64xbf16>, %w: tensor<64xbf16>) -> tensor<8x64xf32> {
-  // expected-error @+1 {{expects y of type 'tensor<8x64xbf16>', got 'tensor<8x64xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {x, y} have same type}}
   %y = "llm.rms_norm"(%x, %w) {epsilon = 1.0e-06 : f32} : (tensor<8x64xbf16>, tensor<64xbf16>) -> tensor<8x64xf32>
   return %y : tensor<8x64xf32>
 }
@@ -67,7 +67,7 @@ func.func @norm_int_input(%x: tensor<8x64xi32>, %w: tensor<64xi32>) -> tensor<8x
 // -----
 
 func.func @add_norm_residual_type(%x: tensor<8x64xbf16>, %r: tensor<8x64xf32>, %w: tensor<64xbf16>) {
-  // expected-error @+1 {{expects residual of type 'tensor<8x64xbf16>', got 'tensor<8x64xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {x, residual, y, residual_out} have same type}}
   %y, %ro = "llm.fused_add_rms_norm"(%x, %r, %w) {epsilon = 1.0e-06 : f32}
       : (tensor<8x64xbf16>, tensor<8x64xf32>, tensor<64xbf16>) -> (tensor<8x64xbf16>, tensor<8x64xbf16>)
   return
@@ -76,7 +76,7 @@ func.func @add_norm_residual_type(%x: tensor<8x64xbf16>, %r: tensor<8x64xf32>, %
 // -----
 
 func.func @add_norm_residual_out_type(%x: tensor<8x64xbf16>, %r: tensor<8x64xbf16>, %w: tensor<64xbf16>) {
-  // expected-error @+1 {{expects residual_out of type 'tensor<8x64xbf16>', got 'tensor<8x32xbf16>'}}
+  // expected-error @+1 {{failed to verify that all of {x, residual, y, residual_out} have same type}}
   %y, %ro = "llm.fused_add_rms_norm"(%x, %r, %w) {epsilon = 1.0e-06 : f32}
       : (tensor<8x64xbf16>, tensor<8x64xbf16>, tensor<64xbf16>) -> (tensor<8x64xbf16>, tensor<8x32xbf16>)
   return
@@ -85,7 +85,7 @@ func.func @add_norm_residual_out_type(%x: tensor<8x64xbf16>, %r: tensor<8x64xbf1
 // -----
 
 func.func @gated_gate_type(%x: tensor<8x128xbf16>, %z: tensor<8x64xbf16>, %w: tensor<128xbf16>) {
-  // expected-error @+1 {{expects gate z of type 'tensor<8x128xbf16>', got 'tensor<8x64xbf16>'}}
+  // expected-error @+1 {{failed to verify that all of {x, z, y} have same type}}
   %y = "llm.rms_norm_gated"(%x, %z, %w) {epsilon = 1.0e-06 : f32}
       : (tensor<8x128xbf16>, tensor<8x64xbf16>, tensor<128xbf16>) -> tensor<8x128xbf16>
   return
@@ -210,7 +210,7 @@ func.func @grouped_topk_f32_inputs(%s: tensor<?x256xbf16>) {
 // -----
 
 func.func @grouped_topk_biased_shape(%s: tensor<?x256xf32>, %b: tensor<?x128xf32>) {
-  // expected-error @+1 {{expects biased of type 'tensor<?x256xf32>', got 'tensor<?x128xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {scores, biased} have same type}}
   %w, %i = "llm.grouped_topk"(%s, %b) {n_group = 8 : i64, topk_group = 4 : i64, topk = 8 : i64}
       : (tensor<?x256xf32>, tensor<?x128xf32>) -> (tensor<?x8xf32>, tensor<?x8xi32>)
   return
@@ -364,7 +364,7 @@ func.func @matmul_result(%x: tensor<?x4096xbf16>, %w: tensor<4096x256xbf16>) {
 // -----
 
 func.func @constant_type() {
-  // expected-error @+1 {{expects the value's type 'tensor<f32>' to equal the result type 'tensor<bf16>'}}
+  // expected-error @+1 {{failed to verify that all of {value, output} have same type}}
   %c = "llm.constant"() {value = dense<1.0> : tensor<f32>} : () -> tensor<bf16>
   return
 }
@@ -380,7 +380,7 @@ func.func @all_reduce_type(%x: tensor<8x64xbf16>) {
 // -----
 
 func.func @fused_ar_norm_out_type(%x: tensor<8x64xbf16>, %w: tensor<64xbf16>) {
-  // expected-error @+1 {{expects all_reduce_out of type 'tensor<8x64xbf16>', got 'tensor<8x64xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {x, y, all_reduce_out} have same type}}
   %y, %a = "llm.fused_all_reduce_rms_norm"(%x, %w) {epsilon = 1.0e-06 : f32}
       : (tensor<8x64xbf16>, tensor<64xbf16>) -> (tensor<8x64xbf16>, tensor<8x64xf32>)
   return
@@ -461,7 +461,7 @@ func.func @router_ids_type(%l: tensor<?x256xbf16>, %b: tensor<256xf32>) {
 // -----
 
 func.func @qk_norm_dtype(%q: tensor<?x128xbf16>, %k: tensor<?x128xf16>, %w: tensor<128xbf16>) {
-  // expected-error @+1 {{expects q and k of one element type, got 'bf16' and 'f16'}}
+  // expected-error @+1 {{failed to verify that all of {q, k} have same element type}}
   %a, %b = "llm.fused_qk_rms_norm"(%q, %k, %w, %w) {epsilon = 1.0e-06 : f32}
       : (tensor<?x128xbf16>, tensor<?x128xf16>, tensor<128xbf16>, tensor<128xbf16>) -> (tensor<?x128xbf16>, tensor<?x128xf16>)
   return

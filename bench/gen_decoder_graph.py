@@ -62,22 +62,29 @@ def layer(i, out):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--layers", type=int, default=100)
+    ap.add_argument("--functions", type=int, default=1,
+                    help="split the layers over this many functions (pieces), "
+                         "which the pipeline fuses in parallel")
     args = ap.parse_args()
     t = lambda s: f"tensor<?x{s}xbf16>"
     qkv = (QH + 2 * KH) * HD
-    out = ["module attributes {llm.world_size = 2 : i64} {",
-           f"func.func @model(%h0: {t(H)}, %r0: {t(H)}, %qkv_w: tensor<{qkv}x{H}xbf16>, %wq: tensor<{HD}xbf16>,"
-           f" %wk: tensor<{HD}xbf16>, %gw: tensor<{HD}xf32>, %o_w: tensor<{H}x{H}xbf16>, %g1: tensor<{H}xbf16>,"
-           f" %router_w: tensor<{E}x{H}xbf16>, %router_b: tensor<{E}xf32>, %gu_w: tensor<{2*FF}x{H}xbf16>,"
-           f" %down_w: tensor<{H}x{FF}xbf16>, %g2: tensor<{H}xbf16>, %mix_w: tensor<{H}x8xf32>) -> {t(H)} {{",
-           "  %one = llm.constant dense<1.0> : tensor<f32>",
-           f"  %g1f = llm.cast %g1 : tensor<{H}xbf16> to tensor<{H}xf32>",
-           f"  %ln1 = llm.add %g1f, %one : (tensor<{H}xf32>, tensor<f32>) -> tensor<{H}xf32>",
-           f"  %g2f = llm.cast %g2 : tensor<{H}xbf16> to tensor<{H}xf32>",
-           f"  %ln2 = llm.add %g2f, %one : (tensor<{H}xf32>, tensor<f32>) -> tensor<{H}xf32>"]
-    for i in range(args.layers):
-        layer(i, out)
-    out += [f"  return %h{args.layers} : {t(H)}", "}", "}"]
+    out = ["module attributes {llm.world_size = 2 : i64} {"]
+    per = args.layers // args.functions
+    for f in range(args.functions):
+        name = "model" if args.functions == 1 else f"model{f}"
+        out += [f"func.func @{name}(%h0: {t(H)}, %r0: {t(H)}, %qkv_w: tensor<{qkv}x{H}xbf16>, %wq: tensor<{HD}xbf16>,"
+                f" %wk: tensor<{HD}xbf16>, %gw: tensor<{HD}xf32>, %o_w: tensor<{H}x{H}xbf16>, %g1: tensor<{H}xbf16>,"
+                f" %router_w: tensor<{E}x{H}xbf16>, %router_b: tensor<{E}xf32>, %gu_w: tensor<{2*FF}x{H}xbf16>,"
+                f" %down_w: tensor<{H}x{FF}xbf16>, %g2: tensor<{H}xbf16>, %mix_w: tensor<{H}x8xf32>) -> {t(H)} {{",
+                "  %one = llm.constant dense<1.0> : tensor<f32>",
+                f"  %g1f = llm.cast %g1 : tensor<{H}xbf16> to tensor<{H}xf32>",
+                f"  %ln1 = llm.add %g1f, %one : (tensor<{H}xf32>, tensor<f32>) -> tensor<{H}xf32>",
+                f"  %g2f = llm.cast %g2 : tensor<{H}xbf16> to tensor<{H}xf32>",
+                f"  %ln2 = llm.add %g2f, %one : (tensor<{H}xf32>, tensor<f32>) -> tensor<{H}xf32>"]
+        for i in range(per):
+            layer(i, out)
+        out += [f"  return %h{per} : {t(H)}", "}"]
+    out += ["}"]
     print("\n".join(out))
 
 

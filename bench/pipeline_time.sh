@@ -7,8 +7,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${BUILD_DIR:-$root/build}/bin
 tmp=$(mktemp -d)
-for layers in 100 1000; do
-  python3 "$root/bench/gen_decoder_graph.py" --layers "$layers" > "$tmp/g.mlir"
+# "100x8" is 100 layers as 8 functions (pieces), which fuse in parallel.
+for shape in 100 1000 100x8 1000x8; do
+  layers=${shape%x*}
+  functions=1
+  [[ $shape == *x* ]] && functions=${shape#*x}
+  python3 "$root/bench/gen_decoder_graph.py" --layers "$layers" --functions "$functions" > "$tmp/g.mlir"
   ops=$(grep -c " = llm\." "$tmp/g.mlir")
   pipe=(); total=()
   for _ in 1 2 3 4 5; do
@@ -21,6 +25,6 @@ for layers in 100 1000; do
   done
   med() { printf '%s\n' "$@" | sort -g | sed -n 3p; }
   fused=$(grep -c "llm.fused_" "$tmp/out.mlir")
-  echo "layers=$layers ops=$ops fused_ops=$fused pipeline_s=$(med "${pipe[@]}") command_s=$(med "${total[@]}")"
+  echo "layers=$layers functions=$functions ops=$ops fused_ops=$fused pipeline_s=$(med "${pipe[@]}") command_s=$(med "${total[@]}")"
 done
 rm -rf "$tmp"

@@ -28,8 +28,8 @@ std::string named(StringRef base, Operation *norm) {
 }
 
 /// Every all-reduce -> norm chain that is left: each failed one check.
-void explainMisses(ModuleOp module, SmallVectorImpl<NearMiss> &misses) {
-  module.walk([&](Operation *op) {
+void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
+  root->walk([&](Operation *op) {
     if (auto norm = dyn_cast<RMSNormOp>(op)) {
       if (auto ar = norm.getX().getDefiningOp<AllReduceOp>()) {
         if (MissReason r = checkAllReduceRMSNorm(ar, norm))

@@ -37,8 +37,8 @@ struct LLMFusionCleanupPass
             [](Operation *op) -> std::string {
               return isa<FusedAddRMSNormOp>(op) ? "AddRMSNorm" : "";
             },
-            [](ModuleOp module, SmallVectorImpl<NearMiss> &misses) {
-              module.walk([&](RMSNormOp norm) {
+            [](Operation *root, SmallVectorImpl<NearMiss> &misses) {
+              root->walk([&](RMSNormOp norm) {
                 auto add = norm.getX().getDefiningOp<AddOp>();
                 if (!add)
                   return;

@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::llm;
@@ -53,8 +55,14 @@ std::string FusionReport::toJSON() const {
   nlohmann::ordered_json patterns = nlohmann::ordered_json::object();
   int64_t fused = 0, missed = 0;
   for (const auto &[name, entry] : entries()) {
+    // Functions fuse in parallel: misses are listed by location, so the
+    // report is the same on every run.
+    std::vector<Miss> sorted = entry.missed;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Miss &a, const Miss &b) {
+      return std::tie(a.location, a.reason) < std::tie(b.location, b.reason);
+    });
     nlohmann::ordered_json misses = nlohmann::ordered_json::array();
-    for (const Miss &m : entry.missed)
+    for (const Miss &m : sorted)
       misses.push_back({{"reason", m.reason}, {"location", m.location}});
     patterns[name] = {{"pass", entry.pass},
                       {"fused", entry.fused},

@@ -106,7 +106,7 @@ struct FusedOpCounter : RewriterBase::Listener {
 } // namespace
 
 FailureOr<FusionCounts>
-mlir::llm::runFusionFamily(ModuleOp module,
+mlir::llm::runFusionFamily(Operation *root,
                            const FrozenRewritePatternSet &patterns,
                            const FusionFamily &family, bool emitRemarks,
                            FusionReport *report) {
@@ -114,8 +114,8 @@ mlir::llm::runFusionFamily(ModuleOp module,
   GreedyRewriteConfig config;
   config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
   config.setListener(&counter);
-  if (failed(applyPatternsGreedily(module, patterns, config)))
-    return module.emitError() << family.passName
+  if (failed(applyPatternsGreedily(root, patterns, config)))
+    return root->emitError() << family.passName
                               << ": pattern application did not converge";
 
   FusionCounts counts;
@@ -129,7 +129,7 @@ mlir::llm::runFusionFamily(ModuleOp module,
   }
 
   SmallVector<NearMiss> misses;
-  family.explainMisses(module, misses);
+  family.explainMisses(root, misses);
   for (const NearMiss &miss : misses) {
     ++counts.missed;
     if (report)

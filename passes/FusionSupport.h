@@ -59,8 +59,8 @@ struct FusionFamily {
   /// The pattern name that produced `op` if it is one of this family's fused
   /// ops, else empty.
   std::function<std::string(Operation *)> fusedPatternName;
-  /// Appends every near miss left in `module` after the patterns ran.
-  std::function<void(ModuleOp, SmallVectorImpl<NearMiss> &)> explainMisses;
+  /// Appends every near miss left in `root` (a function) after the patterns ran.
+  std::function<void(Operation *, SmallVectorImpl<NearMiss> &)> explainMisses;
 };
 
 /// Counts of one family run, for the pass statistics.
@@ -69,10 +69,10 @@ struct FusionCounts {
   int64_t missed = 0;
 };
 
-/// Applies `patterns` to `module` until fixpoint, then records fused chains
+/// Applies `patterns` to `root` (a function) until fixpoint, then records fused chains
 /// per pattern and near misses in `report` (if any), emitting a remark per
 /// near miss when `emitRemarks`. Fails only if the rewrite did not converge.
-FailureOr<FusionCounts> runFusionFamily(ModuleOp module,
+FailureOr<FusionCounts> runFusionFamily(Operation *root,
                                         const FrozenRewritePatternSet &patterns,
                                         const FusionFamily &family,
                                         bool emitRemarks,

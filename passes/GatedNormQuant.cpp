@@ -25,8 +25,8 @@ constexpr const char *kPattern = "RMSNormGatedQuantFP8";
 
 /// Walks back from a quantization through reshapes (none with one head) to
 /// a gated norm.
-void explainMisses(ModuleOp module, SmallVectorImpl<NearMiss> &misses) {
-  module.walk([&](Operation *quant) {
+void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
+  root->walk([&](Operation *quant) {
     if (!isa<QuantFP8Op, QuantFP8StaticOp>(quant))
       return;
     SmallVector<ReshapeOp> reshapes;

@@ -24,8 +24,8 @@ namespace {
 constexpr const char *kPattern = "MoERouter";
 
 /// Walks back from every grouped_topk that is left.
-void explainMisses(ModuleOp module, SmallVectorImpl<NearMiss> &misses) {
-  module.walk([&](GroupedTopKOp topk) {
+void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
+  root->walk([&](GroupedTopKOp topk) {
     Value scores = topk.getScores();
     // sigmoid in bf16/f16, then cast to f32: a different function.
     if (auto cast = scores.getDefiningOp<CastOp>()) {

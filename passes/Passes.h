@@ -11,6 +11,7 @@
 #include "ir/LLMDialect.h"
 #include "passes/FusionReport.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/PDL/IR/PDL.h"
 #include "mlir/Dialect/PDLInterp/IR/PDLInterp.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -74,7 +75,8 @@ struct LLMFusionPipelineOptions
       llvm::cl::desc("Write the fusion report (JSON) to this file")};
 };
 
-/// Adds the fusion pipeline to `pm` (a ModuleOp pass manager): cleanup, then
+/// Adds the fusion pipeline to `pm` (a ModuleOp pass manager; the families run
+/// nested on each func.func, functions in parallel): cleanup, then
 /// the families, larger chains before the smaller ones that would consume
 /// their roots. Every pass records into `report` when given; with
 /// `options.report` set, the pipeline also writes it there at the end.

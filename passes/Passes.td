@@ -11,9 +11,11 @@
 include "mlir/Pass/PassBase.td"
 
 // Options every fusion family shares.
-class FusionPass<string flag, string summaryText> : Pass<flag, "::mlir::ModuleOp"> {
+// Anchored on func.func: functions fuse in parallel, and each reads its
+// module's llm.world_size (an attribute no pass writes).
+class FusionPass<string flag, string summaryText> : Pass<flag, "::mlir::func::FuncOp"> {
   let summary = summaryText;
-  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::pdl::PDLDialect",
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::func::FuncDialect", "::mlir::pdl::PDLDialect",
                            "::mlir::pdl_interp::PDLInterpDialect"];
   let options = [
     Option<"emitRemarks", "remarks", "bool", "false",

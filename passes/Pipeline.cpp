@@ -2,6 +2,8 @@
 
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/CommandLine.h"
 
@@ -57,7 +59,7 @@ std::atomic<bool> registeredPipelineBuilt{false};
 
 /// Adds one family's pass, when enabled, with the shared remarks and report.
 template <typename OptionsT>
-void addFamily(OpPassManager &pm, bool enabled, bool remarks,
+void addFamily(OpPassManager &fpm, bool enabled, bool remarks,
                const std::shared_ptr<FusionReport> &report,
                std::unique_ptr<Pass> (*create)(const OptionsT &,
                                                std::shared_ptr<FusionReport>)) {
@@ -65,7 +67,7 @@ void addFamily(OpPassManager &pm, bool enabled, bool remarks,
     return;
   OptionsT options;
   options.emitRemarks = remarks;
-  pm.addPass(create(options, report));
+  fpm.addPass(create(options, report));
 }
 
 void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
@@ -73,15 +75,17 @@ void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
                    std::shared_ptr<FusionReport> report) {
   if (!report && !reportPath.empty())
     report = std::make_shared<FusionReport>();
-  addFamily(pm, options.cleanup, remarks, report, createLLMFusionCleanupPass);
+  // Every family runs on each function, functions in parallel.
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  addFamily(fpm, options.cleanup, remarks, report, createLLMFusionCleanupPass);
   // Larger chains first: the 4-op router, the 3-op gated quant and
   // all-reduce chains, then the Q/K pair.
-  addFamily(pm, options.moeRouter, remarks, report, createLLMFuseMoERouterPass);
-  addFamily(pm, options.gatedNormQuant, remarks, report,
+  addFamily(fpm, options.moeRouter, remarks, report, createLLMFuseMoERouterPass);
+  addFamily(fpm, options.gatedNormQuant, remarks, report,
             createLLMFuseGatedNormQuantPass);
-  addFamily(pm, options.allReduceNorm, remarks, report,
+  addFamily(fpm, options.allReduceNorm, remarks, report,
             createLLMFuseAllReduceNormPass);
-  addFamily(pm, options.qkNorm, remarks, report, createLLMFuseQKNormPass);
+  addFamily(fpm, options.qkNorm, remarks, report, createLLMFuseQKNormPass);
   if (!reportPath.empty())
     pm.addPass(std::make_unique<WriteFusionReportPass>(report, reportPath));
 }

@@ -42,8 +42,8 @@ std::pair<Operation *, Operation *> headNorm(Value part) {
 
 /// A split whose q and k both still feed a norm: one check failed. A lone
 /// norm (only q or only k normalized) is not a near miss.
-void explainMisses(ModuleOp module, SmallVectorImpl<NearMiss> &misses) {
-  module.walk([&](SplitOp split) {
+void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
+  root->walk([&](SplitOp split) {
     if (split.getNumResults() != 3)
       return;
     auto [rq, nq] = headNorm(split.getResult(0));

@@ -2,6 +2,8 @@
 
 #include "passes/FusionSupport.h"
 
+#include "ir/LLMOps.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -140,4 +142,43 @@ mlir::llm::runFusionFamily(Operation *root,
                                 << family.passName << "): " << miss.reason;
   }
   return counts;
+}
+
+Location mlir::llm::fusedLoc(PatternRewriter &rewriter, ArrayRef<Operation *> ops) {
+  SmallVector<Location> locs;
+  for (Operation *op : ops)
+    locs.push_back(op->getLoc());
+  return rewriter.getFusedLoc(locs);
+}
+
+void mlir::llm::setFusedInsertionPoint(PatternRewriter &rewriter,
+                                       ArrayRef<Operation *> chain, ValueRange operands) {
+  Operation *point = fusedInsertionPoint(chain, operands);
+  assert(point && "rewrite called on a chain its check rejected");
+  rewriter.setInsertionPoint(point);
+}
+
+MissReason mlir::llm::checkPlacement(ArrayRef<Operation *> chain, ValueRange operands) {
+  if (fusedInsertionPoint(chain, operands))
+    return std::nullopt;
+  for (Value v : operands)
+    if (llvm::is_contained(chain, v.getDefiningOp()))
+      return reason("a value the chain defines (", v.getDefiningOp()->getName(),
+                    ") also feeds the fused op as another operand");
+  return std::string("no point in the block dominates the fused op's "
+                     "operands and precedes every user of the chain");
+}
+
+bool mlir::llm::isSameTypeAdd(Operation *add) {
+  auto a = dyn_cast<AddOp>(add);
+  return a && a.getA().getType() == a.getB().getType() &&
+         a.getA().getType() == a.getOutput().getType();
+}
+
+bool mlir::llm::isWideningCastToF32(Operation *cast) {
+  auto c = dyn_cast<CastOp>(cast);
+  if (!c || !elementTypeOf(c.getOutput()).isF32())
+    return false;
+  Type src = elementTypeOf(c.getX());
+  return src.isF32() || src.isBF16() || src.isF16();
 }

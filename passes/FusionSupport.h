@@ -14,6 +14,8 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Operation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/raw_ostream.h"
 #include "mlir/Rewrite/FrozenRewritePatternSet.h"
 
 #include <functional>
@@ -43,6 +45,39 @@ Operation *fusedInsertionPoint(ArrayRef<Operation *> chain,
 /// whose weight element type differs from its input's (a plain f32 weight on
 /// a bf16 input) must not be fused into a kernel that reads both alike.
 MissReason checkNormInputWeightDTypeMatch(Value input, Value weight);
+
+/// Formats a reason with MLIR's printers for types and attributes.
+template <typename... Args>
+std::string reason(const Args &...args) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  (os << ... << args);
+  return text;
+}
+
+/// The end of a reason: an intermediate has users outside the chain.
+inline constexpr const char *kOtherUsers = " has users outside the chain";
+
+/// The fused op's location: the chain's ops fused, root first, so
+/// diagnostics on the fused op point where the user's chain produced its
+/// result.
+Location fusedLoc(PatternRewriter &rewriter, ArrayRef<Operation *> ops);
+
+/// Sets the rewriter before the fused op's insertion point; the match has
+/// already proven one exists.
+void setFusedInsertionPoint(PatternRewriter &rewriter, ArrayRef<Operation *> chain,
+                            ValueRange operands);
+
+/// Why no fused op reading `operands` can replace `chain` (a value of the
+/// chain among the operands, or no point keeping dominance), or nullopt.
+MissReason checkPlacement(ArrayRef<Operation *> chain, ValueRange operands);
+
+/// `add` does not broadcast: both operands and the result have one type.
+bool isSameTypeAdd(Operation *add);
+
+/// `cast` widens a float to f32 (bf16/f16/f32 -> f32): folding it into an op
+/// that computes in f32 anyway loses no rounding.
+bool isWideningCastToF32(Operation *cast);
 
 /// A chain that matched every structural step of a pattern but failed one
 /// check, and the op a remark about it points at.

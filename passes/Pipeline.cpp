@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - the fusion pipeline and pass registration -----------===//
 
 #include "passes/Passes.h"
+#include "passes/Patterns.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -91,6 +92,25 @@ void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
 }
 
 } // namespace
+
+ArrayRef<FusionFamilyInfo> mlir::llm::fusionFamilies() {
+  static const StringRef gemmaFolds[] = {"FoldGemmaWeightCast", "FoldGemmaWeightAdd"};
+  static const StringRef cleanup[] = {"AddRMSNorm"};
+  static const StringRef router[] = {"MoERouter"};
+  static const StringRef gated[] = {"RMSNormGatedQuantFP8"};
+  static const StringRef allReduce[] = {"AllReduceRMSNorm", "AllReduceGemmaRMSNorm",
+                                        "AllReduceFusedAddRMSNorm",
+                                        "AllReduceFusedAddGemmaRMSNorm"};
+  static const StringRef qk[] = {"QKRMSNorm", "QKGemmaRMSNorm"};
+  static const FusionFamilyInfo families[] = {
+      {"llm-fusion-cleanup", populateCleanupPatterns, cleanup, gemmaFolds},
+      {"llm-fuse-moe-router", populateMoERouterPatterns, router, {}},
+      {"llm-fuse-gated-norm-quant", populateGatedNormQuantPatterns, gated, {}},
+      {"llm-fuse-allreduce-norm", populateAllReduceNormPatterns, allReduce, gemmaFolds},
+      {"llm-fuse-qk-norm", populateQKNormPatterns, qk, {}},
+  };
+  return families;
+}
 
 void mlir::llm::buildLLMFusionPipeline(OpPassManager &pm,
                                        const LLMFusionPipelineOptions &options,

@@ -4,6 +4,8 @@
 
 #include "runtime/Error.h"
 
+#include <algorithm>
+
 namespace llmf {
 
 class ThreadGroup::RankComm : public Communicator {
@@ -35,22 +37,42 @@ public:
         fail("all_reduce: another rank failed");
       throw Error(mismatch);
     }
+    // Reduce-scatter into the group's scratch, then every rank reads it all:
+    // each element is summed once (in fp32, rank order, as before), not once
+    // per rank, so the work is linear in the world size.
     int64_t n = in.numel();
     bool integer = !isFloat(in.dtype());
-    for (int64_t i = 0; i < n; ++i) {
+    if (rank_ == 0) {
+      group_.sumF_.assign(integer ? 0 : n, 0.0f);
+      group_.sumI_.assign(integer ? n : 0, 0);
+    }
+    if (!group_.barrier())
+      fail("all_reduce: another rank failed");
+    int64_t w = worldSize();
+    int64_t begin = n / w * rank_ + std::min<int64_t>(rank_, n % w);
+    int64_t end = begin + n / w + (rank_ < n % w ? 1 : 0);
+    for (int64_t i = begin; i < end; ++i) {
       if (integer) {
         int64_t s = 0;
-        for (int r = 0; r < worldSize(); ++r)
+        for (int r = 0; r < w; ++r)
           s += loadInt(*group_.slots_[r], i);
-        writeInt(out.dtype(), out.elementPtr(i), s);
+        group_.sumI_[i] = s;
       } else {
         float s = 0.0f;
-        for (int r = 0; r < worldSize(); ++r)
+        for (int r = 0; r < w; ++r)
           s += loadFloat(*group_.slots_[r], i);
-        writeFloat(out.dtype(), out.elementPtr(i), s);
+        group_.sumF_[i] = s;
       }
     }
-    // Nobody may reuse its input before every rank has read it.
+    if (!group_.barrier())
+      fail("all_reduce: another rank failed");
+    for (int64_t i = 0; i < n; ++i) {
+      if (integer)
+        writeInt(out.dtype(), out.elementPtr(i), group_.sumI_[i]);
+      else
+        writeFloat(out.dtype(), out.elementPtr(i), group_.sumF_[i]);
+    }
+    // Nobody may reuse its input, or the scratch, before every rank is done.
     if (!group_.barrier())
       fail("all_reduce: another rank failed");
   }

@@ -53,6 +53,10 @@ private:
   int arrived_ = 0;
   uint64_t generation_ = 0;
   bool aborted_ = false;
+  /// The sums of the current all-reduce (floats or integers), each rank
+  /// writing its slice.
+  std::vector<float> sumF_;
+  std::vector<int64_t> sumI_;
   std::vector<const Tensor *> slots_;
   std::vector<std::unique_ptr<RankComm>> ranks_;
 };

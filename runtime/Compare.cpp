@@ -1,5 +1,6 @@
 //===- Compare.cpp - is a program's output what the reference computes? -===//
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Compare.h"
 
 #include "runtime/Error.h"

@@ -26,7 +26,7 @@ Executor::Executor(const Plan &plan, const PlanFunction &fn,
     if (!schemas_.back())
       fail(where(s), ": unknown op (was the plan validated?)");
     KernelFn k = nullptr;
-    if (step.op != "reshape" && step.op != "split") {
+    if (!schemas_.back()->isView) {
       k = backend.kernels->find(step.op, backend.device);
       if (!k)
         fail(where(s), ": no ", deviceName(backend.device), " kernel for '",

@@ -49,7 +49,7 @@ struct Backend {
 };
 
 /// The CPU reference backend (kernels in runtime/cpu).
-const Backend &cpuBackend();
+
 
 /// Counts of the last run, and the pool's memory since it was created.
 struct RunStats {

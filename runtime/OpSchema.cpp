@@ -333,8 +333,8 @@ const std::vector<OpSchema> &allOpSchemas() {
       {"sigmoid", 1, 1, {}, {}, inferUnary},
       {"silu", 1, 1, {}, {}, inferUnary},
       {"relu", 1, 1, {}, {}, inferUnary},
-      {"reshape", 1, 1, {}, {}, inferReshape},
-      {"split", 1, -1, {"dim", "sizes"}, {}, inferSplit},
+      {"reshape", 1, 1, {}, {}, inferReshape, /*isView=*/true},
+      {"split", 1, -1, {"dim", "sizes"}, {}, inferSplit, /*isView=*/true},
       {"matmul", 2, 1, {}, {"transpose_w"}, inferMatmul},
       {"all_reduce", 1, 1, {}, {}, inferAllReduce},
       {"rms_norm", 2, 1, kNorm, kNormOpt, inferRMSNorm},
@@ -343,9 +343,10 @@ const std::vector<OpSchema> &allOpSchemas() {
        inferRMSNormGated},
       {"quant_fp8", 1, 2, {"group_size"}, {}, inferQuantFP8},
       {"quant_fp8_static", 2, 1, {}, {}, inferQuantFP8Static},
-      {"topk", 1, 2, {"k"}, {}, inferTopK},
+      {"topk", 1, 2, {"k"}, {}, inferTopK, false, {RankKey::Kind::Values, 0}},
       {"gather", 2, 1, {}, {}, inferGather},
-      {"grouped_topk", 2, 2, kRouting, kRoutingOpt, inferGroupedTopK},
+      {"grouped_topk", 2, 2, kRouting, kRoutingOpt, inferGroupedTopK, false,
+       {RankKey::Kind::Biased, 1}},
       {"fused_all_reduce_rms_norm", 2, 2, kNorm, kNormOpt,
        [](const Types &in, const OpAttrs &a, const Types &d) {
          Types y = inferRMSNorm(in, a, d);
@@ -355,10 +356,37 @@ const std::vector<OpSchema> &allOpSchemas() {
       {"fused_rms_norm_gated_quant_fp8", 3, 2,
        {"epsilon", "group_size"}, {"weight_bias", "norm_before_gate"},
        inferGatedQuant},
-      {"fused_moe_router", 2, 2, kRouting, kRoutingOpt, inferMoERouter},
+      {"fused_moe_router", 2, 2, kRouting, kRoutingOpt, inferMoERouter, false,
+       {RankKey::Kind::Router, 0, 1}},
       {"fused_qk_rms_norm", 4, 2, kNorm, kNormOpt, inferQKNorm},
   };
   return schemas;
+}
+
+const std::vector<AttrField> &attrFields() {
+  static const std::vector<AttrField> fields = {
+      {"epsilon", AttrKind::F32, &OpAttrs::epsilon},
+      {"weight_bias", AttrKind::F32, &OpAttrs::weightBias},
+      {"routed_scaling_factor", AttrKind::F32, &OpAttrs::routedScalingFactor},
+      {"group_size", AttrKind::I64, nullptr, &OpAttrs::groupSize},
+      {"k", AttrKind::I64, nullptr, &OpAttrs::k},
+      {"dim", AttrKind::I64, nullptr, &OpAttrs::dim},
+      {"n_group", AttrKind::I64, nullptr, &OpAttrs::nGroup},
+      {"topk_group", AttrKind::I64, nullptr, &OpAttrs::topkGroup},
+      {"topk", AttrKind::I64, nullptr, &OpAttrs::topk},
+      {"norm_before_gate", AttrKind::Bool, nullptr, nullptr, &OpAttrs::normBeforeGate},
+      {"renormalize", AttrKind::Bool, nullptr, nullptr, &OpAttrs::renormalize},
+      {"transpose_w", AttrKind::Bool, nullptr, nullptr, &OpAttrs::transposeW},
+      {"sizes", AttrKind::I64Array, nullptr, nullptr, nullptr, &OpAttrs::sizes},
+  };
+  return fields;
+}
+
+const AttrField *findAttrField(std::string_view name) {
+  for (const AttrField &f : attrFields())
+    if (f.name == name)
+      return &f;
+  return nullptr;
 }
 
 const OpSchema *findOpSchema(std::string_view name) {

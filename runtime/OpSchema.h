@@ -24,6 +24,16 @@ using InferFn = std::vector<TensorType> (*)(const std::vector<TensorType> &in,
                                             const OpAttrs &attrs,
                                             const std::vector<TensorType> &declared);
 
+/// What ranks an op's index output (result 1), for comparisons that allow
+/// ties: none, its input `a` (topk's x, grouped_topk's biased), or
+/// `sigmoid(a) + b` (the fused router's logits and bias).
+struct RankRule {
+  RankKey::Kind kind = RankKey::Kind::None;
+  int a = -1, b = -1;
+};
+
+/// One entry per op of the dialect (but constant, which a plan holds as a
+/// buffer): the one place that says what an op is to the runtime.
 struct OpSchema {
   std::string_view name;
   int numInputs;
@@ -31,7 +41,25 @@ struct OpSchema {
   std::vector<std::string_view> requiredAttrs;
   std::vector<std::string_view> optionalAttrs;
   InferFn infer;
+  /// A zero-copy view of its input where the layout allows (no kernel).
+  bool isView = false;
+  RankRule ranking = {};
 };
+
+/// How an attribute is stored: this table maps the spec's attribute names to
+/// OpAttrs fields once, for the plan's JSON and for the MLIR translator.
+enum class AttrKind { F32, I64, Bool, I64Array };
+struct AttrField {
+  std::string_view name;
+  AttrKind kind;
+  float OpAttrs::*f32 = nullptr;
+  int64_t OpAttrs::*i64 = nullptr;
+  bool OpAttrs::*boolean = nullptr;
+  std::vector<int64_t> OpAttrs::*array = nullptr;
+};
+const std::vector<AttrField> &attrFields();
+/// nullptr for a name no op has.
+const AttrField *findAttrField(std::string_view name);
 
 /// The schema of `name`, or nullptr for an unknown op.
 const OpSchema *findOpSchema(std::string_view name);

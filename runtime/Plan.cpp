@@ -74,42 +74,6 @@ const PlanFunction &Plan::function(const std::string &name) const {
 
 namespace {
 
-enum class AttrKind { F32, I64, Bool, I64Array };
-struct AttrField {
-  std::string_view name;
-  AttrKind kind;
-  float OpAttrs::*f32 = nullptr;
-  int64_t OpAttrs::*i64 = nullptr;
-  bool OpAttrs::*boolean = nullptr;
-  std::vector<int64_t> OpAttrs::*array = nullptr;
-};
-
-const std::vector<AttrField> &attrFields() {
-  static const std::vector<AttrField> fields = {
-      {"epsilon", AttrKind::F32, &OpAttrs::epsilon},
-      {"weight_bias", AttrKind::F32, &OpAttrs::weightBias},
-      {"routed_scaling_factor", AttrKind::F32, &OpAttrs::routedScalingFactor},
-      {"group_size", AttrKind::I64, nullptr, &OpAttrs::groupSize},
-      {"k", AttrKind::I64, nullptr, &OpAttrs::k},
-      {"dim", AttrKind::I64, nullptr, &OpAttrs::dim},
-      {"n_group", AttrKind::I64, nullptr, &OpAttrs::nGroup},
-      {"topk_group", AttrKind::I64, nullptr, &OpAttrs::topkGroup},
-      {"topk", AttrKind::I64, nullptr, &OpAttrs::topk},
-      {"norm_before_gate", AttrKind::Bool, nullptr, nullptr, &OpAttrs::normBeforeGate},
-      {"renormalize", AttrKind::Bool, nullptr, nullptr, &OpAttrs::renormalize},
-      {"transpose_w", AttrKind::Bool, nullptr, nullptr, &OpAttrs::transposeW},
-      {"sizes", AttrKind::I64Array, nullptr, nullptr, nullptr, &OpAttrs::sizes},
-  };
-  return fields;
-}
-
-const AttrField *findAttrField(std::string_view name) {
-  for (const AttrField &f : attrFields())
-    if (f.name == name)
-      return &f;
-  return nullptr;
-}
-
 /// Where an error happened, as a path into the document.
 struct Where {
   std::string text;
@@ -339,15 +303,10 @@ void validateFunction(PlanFunction &fn, const Where &w) {
     if (isFloat(fn.buffers[id].type.dtype) || producerStep[id] < 0)
       continue;
     const PlanStep &step = fn.steps[producerStep[id]];
-    if (producerResult[id] != 1)
+    const RankRule &rule = findOpSchema(step.op)->ranking;
+    if (producerResult[id] != 1 || rule.kind == RankKey::Kind::None)
       continue;
-    RankKey &key = fn.rankKeys[i];
-    if (step.op == "topk")
-      key = {RankKey::Kind::Values, step.inputs[0], -1};
-    else if (step.op == "grouped_topk")
-      key = {RankKey::Kind::Biased, step.inputs[1], -1};
-    else if (step.op == "fused_moe_router")
-      key = {RankKey::Kind::Router, step.inputs[0], step.inputs[1]};
+    fn.rankKeys[i] = {rule.kind, step.inputs[rule.a], rule.b >= 0 ? step.inputs[rule.b] : -1};
   }
 }
 

@@ -43,40 +43,44 @@ std::string locString(Location loc) {
   return out;
 }
 
-/// Fills the schema's attributes present on `op`; absent ones keep the
-/// spec's defaults, which OpAttrs' initializers mirror.
+/// Fills the schema's attributes present on `op` through the runtime's one
+/// attribute table (OpSchema.h); absent ones keep the spec's defaults, which
+/// OpAttrs' initializers mirror.
 LogicalResult readAttrs(Operation *op, const llmf::OpSchema &schema,
                         llmf::OpAttrs &attrs) {
   auto read = [&](std::string_view name) -> LogicalResult {
     Attribute a = op->getAttr(StringRef(name.data(), name.size()));
     if (!a)
       return success();
-    if (name == "epsilon" || name == "weight_bias" || name == "routed_scaling_factor") {
-      auto f = dyn_cast<FloatAttr>(a);
-      if (!f)
-        return op->emitError() << "attribute '" << name << "' must be a float";
-      float v = static_cast<float>(f.getValueAsDouble());
-      (name == "epsilon" ? attrs.epsilon
-                         : name == "weight_bias" ? attrs.weightBias
-                                                 : attrs.routedScalingFactor) = v;
-    } else if (name == "sizes") {
-      auto arr = dyn_cast<DenseI64ArrayAttr>(a);
-      if (!arr)
-        return op->emitError() << "attribute 'sizes' must be an i64 array";
-      attrs.sizes.assign(arr.asArrayRef().begin(), arr.asArrayRef().end());
-    } else if (auto b = dyn_cast<BoolAttr>(a)) {
-      (name == "norm_before_gate" ? attrs.normBeforeGate
-                                  : name == "renormalize" ? attrs.renormalize
-                                                          : attrs.transposeW) =
-          b.getValue();
-    } else if (auto i = dyn_cast<IntegerAttr>(a)) {
-      int64_t v = i.getInt();
-      if (name == "group_size") attrs.groupSize = v;
-      else if (name == "k") attrs.k = v;
-      else if (name == "dim") attrs.dim = v;
-      else if (name == "n_group") attrs.nGroup = v;
-      else if (name == "topk_group") attrs.topkGroup = v;
-      else if (name == "topk") attrs.topk = v;
+    const llmf::AttrField *field = llmf::findAttrField(name);
+    if (!field)
+      return op->emitError() << "the runtime has no attribute '" << name << "'";
+    switch (field->kind) {
+    case llmf::AttrKind::F32:
+      if (auto f = dyn_cast<FloatAttr>(a)) {
+        attrs.*(field->f32) = static_cast<float>(f.getValueAsDouble());
+        return success();
+      }
+      return op->emitError() << "attribute '" << name << "' must be a float";
+    case llmf::AttrKind::I64:
+      if (auto i = dyn_cast<IntegerAttr>(a)) {
+        attrs.*(field->i64) = i.getInt();
+        return success();
+      }
+      return op->emitError() << "attribute '" << name << "' must be an integer";
+    case llmf::AttrKind::Bool:
+      if (auto b = dyn_cast<BoolAttr>(a)) {
+        attrs.*(field->boolean) = b.getValue();
+        return success();
+      }
+      return op->emitError() << "attribute '" << name << "' must be a bool";
+    case llmf::AttrKind::I64Array:
+      if (auto arr = dyn_cast<DenseI64ArrayAttr>(a)) {
+        attrs.*(field->array) = std::vector<int64_t>(arr.asArrayRef().begin(),
+                                                      arr.asArrayRef().end());
+        return success();
+      }
+      return op->emitError() << "attribute '" << name << "' must be an i64 array";
     }
     return success();
   };

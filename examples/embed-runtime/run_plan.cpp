@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Error.h"
 #include "runtime/Executor.h"
 #include "runtime/Inputs.h"

@@ -1,13 +1,14 @@
 //===- CpuBackend.cpp - the CPU reference backend --------------------------===//
 
-#include "runtime/Executor.h"
+#include "runtime/cpu/CpuBackend.h"
+
 #include "runtime/cpu/CpuKernels.h"
 
 #include <cstring>
 
 namespace llmf {
 
-const Backend &cpuBackend() {
+const KernelRegistry &cpuKernelRegistry() {
   static const KernelRegistry registry = [] {
     KernelRegistry r;
     cpu::registerElementwiseKernels(r);
@@ -17,10 +18,14 @@ const Backend &cpuBackend() {
     cpu::registerMatmulKernels(r);
     return r;
   }();
+  return registry;
+}
+
+const Backend &cpuBackend() {
   static const Backend backend = [] {
     Backend b;
     b.device = Device::CPU;
-    b.kernels = &registry;
+    b.kernels = &cpuKernelRegistry();
     b.allocator = DeviceAllocator::host();
     b.upload = [](const Tensor &host, MemoryPool &) { return host; };
     b.download = [](const Tensor &t) { return t; };

@@ -409,6 +409,11 @@ KernelRegistry makeRegistry() {
 
 } // namespace
 
+const KernelRegistry &cudaKernelRegistry() {
+  static const KernelRegistry registry = makeRegistry();
+  return registry;
+}
+
 bool cudaAvailable(std::string *why) {
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
@@ -427,11 +432,10 @@ const Backend &cudaBackend() {
   std::string why;
   if (!cudaAvailable(&why))
     fail("--device cuda: ", why);
-  static const KernelRegistry registry = makeRegistry();
   static const Backend backend = [] {
     Backend b;
     b.device = Device::CUDA;
-    b.kernels = &registry;
+    b.kernels = &cudaKernelRegistry();
     b.allocator.device = Device::CUDA;
     b.allocator.allocate = [](size_t bytes) {
       void *p = nullptr;

@@ -19,6 +19,8 @@ namespace llmf {
 bool cudaAvailable(std::string *why = nullptr);
 /// The CUDA backend; throws Error when no device is available.
 const Backend &cudaBackend();
+/// The CUDA kernels, by op name (readable without a GPU).
+const KernelRegistry &cudaKernelRegistry();
 /// Launch kernels with programmatic dependent launch (Hopper): a kernel may
 /// be scheduled while its predecessor's last wave runs. Off by default.
 void setCudaProgrammaticLaunch(bool on);

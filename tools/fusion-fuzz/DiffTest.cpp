@@ -6,6 +6,7 @@
 #include "tools/fusion-fuzz/Harness.h"
 
 #include "ir/LLMOps.h"
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Compare.h"
 #include "runtime/Error.h"
 #include "runtime/Inputs.h"

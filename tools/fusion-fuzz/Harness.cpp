@@ -3,6 +3,7 @@
 #include "tools/fusion-fuzz/Harness.h"
 
 #include "ir/LLMDialect.h"
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Error.h"
 #include "runtime/Inputs.h"
 #include "runtime/Npy.h"

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Communicator.h"
 #include "runtime/Compare.h"
 #include "runtime/Error.h"

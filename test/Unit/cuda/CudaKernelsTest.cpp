@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Compare.h"
 #include "runtime/Inputs.h"
 #include "runtime/cuda/CudaBackend.h"

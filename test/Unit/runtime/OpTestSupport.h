@@ -9,6 +9,7 @@
 #ifndef LLM_FUSION_TEST_OPTESTSUPPORT_H
 #define LLM_FUSION_TEST_OPTESTSUPPORT_H
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Communicator.h"
 #include "runtime/Error.h"
 #include "runtime/Executor.h"

@@ -1,5 +1,6 @@
 //===- PlanTest.cpp - plan loading rejects every class of bad plan ---------===//
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Error.h"
 #include "runtime/Plan.h"
 

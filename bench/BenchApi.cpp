@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/Kernels.h"
+#include "kernels/Tuning.h"
 
 #include <cstdint>
 

@@ -78,17 +78,6 @@ cudaError_t addRmsNorm(RowView x, RowView residual, NormParams p, RowView y,
 /// Gated RMSNorm (before gate: rms(x) * w * silu(z); after: rms(x * silu(z)) * w).
 cudaError_t rmsNormGated(RowView x, RowView z, NormParams p, bool normBeforeGate,
                          RowView y, cudaStream_t stream);
-/// Launch-shape overrides for benchmark sweeps (0 = the launcher's choice):
-/// threads per row on the block-per-row path, rows per team on the short-row
-/// path (1 or 2), and a persistent grid of blocksPerSm blocks per SM that
-/// strides over the rows. Not thread-safe; models never need it.
-struct NormTuning {
-  int rowThreads = 0;
-  int teamRows = 0;
-  int blocksPerSm = 0;
-  int teamRegisterBound = 0; // 1: the team path at 32 registers (8 blocks an SM)
-};
-void setNormTuning(NormTuning tuning);
 /// Per-head q and k norms in one launch.
 cudaError_t qkRmsNorm(RowView q, RowView k, NormParams pq, NormParams pk,
                       RowView qOut, RowView kOut, cudaStream_t stream);
@@ -98,14 +87,6 @@ cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBe
                                  int64_t heads, int64_t groupSize, uint8_t *q,
                                  float *scale, cudaStream_t stream);
 
-/// Launch-shape overrides of rmsNormGatedQuantFp8's register path for
-/// benchmark sweeps (0 = default): head rows per team (1 or 2) and a
-/// persistent grid of blocksPerSm blocks per SM. Not thread-safe.
-struct GatedQuantTuning {
-  int rowsPerTeam = 0;
-  int blocksPerSm = 0;
-};
-void setGatedQuantTuning(GatedQuantTuning tuning);
 
 // Quantization ----------------------------------------------------------------
 /// Per-group dynamic FP8: scale = max(amax, 1e-10) / 448, q = fp8(x / scale).
@@ -121,13 +102,6 @@ struct RoutingParams {
   bool renormalize = false;
   float routedScalingFactor = 1.0f;
 };
-/// Benchmark override: unbounded = 1 lets the routing kernel of 4 or 8
-/// experts a lane use more than 32 registers (fewer tokens per SM).
-struct RoutingTuning {
-  int unbounded = 0;
-  int blockPerTokenUpTo = -1; // tokens up to which a block per token routes; -1: 256
-};
-void setRoutingTuning(RoutingTuning tuning);
 /// DeepSeek-V3 noaux_tc routing of [T, E] f32 scores / biased.
 cudaError_t groupedTopk(RowView scores, RowView biased, RoutingParams p, float *weights,
                         int32_t *ids, cudaStream_t stream);

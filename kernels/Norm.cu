@@ -10,6 +10,7 @@
 
 #include "kernels/Common.cuh"
 #include "kernels/Launch.h"
+#include "kernels/Tuning.h"
 
 #include <type_traits>
 

@@ -214,7 +214,7 @@ void rmsNormKernel(const KernelCall &c) {
         "rms_norm");
 }
 
-void addRmsNormKernel(const KernelCall &c) {
+void fusedAddRMSNormKernel(const KernelCall &c) {
   Rows x(c.inputs[0]), r(c.inputs[1]);
   Flat w(c.inputs[2]);
   check(k::addRmsNorm(x.view, r.view, norm(w, c.inputs[2], c.step.attrs),
@@ -222,7 +222,7 @@ void addRmsNormKernel(const KernelCall &c) {
         "fused_add_rms_norm");
 }
 
-void fusedAllReduceRmsNormKernel(const KernelCall &c) {
+void fusedAllReduceRMSNormKernel(const KernelCall &c) {
   requireSingleRank(c);
   // World size 1: all_reduce_out is x.
   copyContiguous(c.inputs[0], c.outputs[1].data());
@@ -232,9 +232,9 @@ void fusedAllReduceRmsNormKernel(const KernelCall &c) {
         "fused_all_reduce_rms_norm");
 }
 
-void fusedAllReduceAddRmsNormKernel(const KernelCall &c) {
+void fusedAllReduceAddRMSNormKernel(const KernelCall &c) {
   requireSingleRank(c);
-  addRmsNormKernel(c);
+  fusedAddRMSNormKernel(c);
 }
 
 void rmsNormGatedKernel(const KernelCall &c) {
@@ -245,7 +245,7 @@ void rmsNormGatedKernel(const KernelCall &c) {
         "rms_norm_gated");
 }
 
-void qkRmsNormKernel(const KernelCall &c) {
+void fusedQKRMSNormKernel(const KernelCall &c) {
   Rows q(c.inputs[0]), kk(c.inputs[1]);
   Flat wq(c.inputs[2]), wk(c.inputs[3]);
   k::NormParams pq = norm(wq, c.inputs[2], c.step.attrs), pk = norm(wk, c.inputs[3], c.step.attrs);
@@ -260,7 +260,7 @@ void qkRmsNormKernel(const KernelCall &c) {
   check(k::rmsNorm(kk.view, pk, outRows(c.outputs[1]), stream()), "fused_qk_rms_norm");
 }
 
-void gatedQuantKernel(const KernelCall &c) {
+void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
   Rows x(c.inputs[0]), z(c.inputs[1]);
   Flat w(c.inputs[2]);
   const Tensor &q = c.outputs[0];
@@ -272,14 +272,14 @@ void gatedQuantKernel(const KernelCall &c) {
         "fused_rms_norm_gated_quant_fp8");
 }
 
-void quantKernel(const KernelCall &c) {
+void quantFP8Kernel(const KernelCall &c) {
   Rows x(c.inputs[0]);
   check(k::quantFp8(x.view, c.step.attrs.groupSize, static_cast<uint8_t *>(c.outputs[0].data()),
                     static_cast<float *>(c.outputs[1].data()), stream()),
         "quant_fp8");
 }
 
-void quantStaticKernel(const KernelCall &c) {
+void quantFP8StaticKernel(const KernelCall &c) {
   Flat x(c.inputs[0]), s(c.inputs[1]);
   check(k::quantFp8Static(x.data, elem(c.inputs[0].dtype()), c.inputs[0].numel(),
                           static_cast<const float *>(s.data),
@@ -308,7 +308,7 @@ k::RoutingParams routing(const OpAttrs &a) {
   return k::RoutingParams{a.nGroup, a.topkGroup, a.topk, a.renormalize, a.routedScalingFactor};
 }
 
-void groupedTopkKernel(const KernelCall &c) {
+void groupedTopKKernel(const KernelCall &c) {
   Rows s(c.inputs[0]), b(c.inputs[1]);
   check(k::groupedTopk(s.view, b.view, routing(c.step.attrs),
                        static_cast<float *>(c.outputs[0].data()),
@@ -316,7 +316,7 @@ void groupedTopkKernel(const KernelCall &c) {
         "grouped_topk");
 }
 
-void moeRouterKernel(const KernelCall &c) {
+void fusedMoERouterKernel(const KernelCall &c) {
   Rows l(c.inputs[0]);
   Flat bias(c.inputs[1]);
   check(k::moeRouter(l.view, static_cast<const float *>(bias.data), routing(c.step.attrs),
@@ -392,18 +392,18 @@ KernelRegistry makeRegistry() {
   r.add("copy_slice", d, copySliceKernel);
   r.add("matmul", d, matmulKernel);
   r.add("rms_norm", d, rmsNormKernel);
-  r.add("fused_add_rms_norm", d, addRmsNormKernel);
+  r.add("fused_add_rms_norm", d, fusedAddRMSNormKernel);
   r.add("rms_norm_gated", d, rmsNormGatedKernel);
-  r.add("quant_fp8", d, quantKernel);
-  r.add("quant_fp8_static", d, quantStaticKernel);
+  r.add("quant_fp8", d, quantFP8Kernel);
+  r.add("quant_fp8_static", d, quantFP8StaticKernel);
   r.add("topk", d, topkKernel);
   r.add("gather", d, gatherKernel);
-  r.add("grouped_topk", d, groupedTopkKernel);
-  r.add("fused_all_reduce_rms_norm", d, fusedAllReduceRmsNormKernel);
-  r.add("fused_all_reduce_add_rms_norm", d, fusedAllReduceAddRmsNormKernel);
-  r.add("fused_rms_norm_gated_quant_fp8", d, gatedQuantKernel);
-  r.add("fused_moe_router", d, moeRouterKernel);
-  r.add("fused_qk_rms_norm", d, qkRmsNormKernel);
+  r.add("grouped_topk", d, groupedTopKKernel);
+  r.add("fused_all_reduce_rms_norm", d, fusedAllReduceRMSNormKernel);
+  r.add("fused_all_reduce_add_rms_norm", d, fusedAllReduceAddRMSNormKernel);
+  r.add("fused_rms_norm_gated_quant_fp8", d, fusedRMSNormGatedQuantKernel);
+  r.add("fused_moe_router", d, fusedMoERouterKernel);
+  r.add("fused_qk_rms_norm", d, fusedQKRMSNormKernel);
   return r;
 }
 

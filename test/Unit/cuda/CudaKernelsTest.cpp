@@ -13,6 +13,7 @@
 #include "runtime/Inputs.h"
 #include "runtime/cuda/CudaBackend.h"
 #include "kernels/Kernels.h"
+#include "kernels/Tuning.h"
 
 #include "../runtime/OpTestSupport.h"
 

@@ -275,6 +275,28 @@ LogicalResult ReshapeOp::verify() {
   return success();
 }
 
+LogicalResult PowOp::verify() {
+  float e = getExponent().convertToFloat();
+  if (!std::isfinite(e))
+    return emitOpError() << "expects a finite exponent, got " << e;
+  return success();
+}
+
+LogicalResult MeanOp::verify() {
+  auto in = tensorOf(getX()), out = tensorOf(getOutput());
+  int64_t rank = in.getRank(), dim = getDim();
+  if (dim < -rank || dim >= rank || rank == 0)
+    return emitOpError() << "expects dim in [" << -rank << ", " << rank << "), got " << dim;
+  if (dim < 0)
+    dim += rank;
+  SmallVector<int64_t> shape(in.getShape());
+  if (getKeepdim())
+    shape[dim] = 1;
+  else
+    shape.erase(shape.begin() + dim);
+  return expectShapeAndElt(*this, "result", out, shape, in.getElementType());
+}
+
 LogicalResult SplitOp::verify() {
   auto in = tensorOf(getX());
   int64_t dim = getDim();

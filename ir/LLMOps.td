@@ -108,6 +108,33 @@ class LLM_UnaryFloatOp<string mnemonic, string what>
 def LLM_SigmoidOp : LLM_UnaryFloatOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
 def LLM_SiluOp : LLM_UnaryFloatOp<"silu", "SiLU x * sigmoid(x)">;
 def LLM_ReluOp : LLM_UnaryFloatOp<"relu", "ReLU max(x, 0)">;
+def LLM_RsqrtOp : LLM_UnaryFloatOp<"rsqrt", "reciprocal square root 1 / sqrt(x)">;
+
+def LLM_PowOp : LLM_Op<"pow", [SameOperandsAndResultType]> {
+  let summary = "Elementwise x ^ exponent with a scalar exponent (torch.pow(x, 2))";
+  let description = [{
+    What importers write for a decomposed RMSNorm's square; `exponent = 2`
+    is exactly x * x.
+  }];
+  let arguments = (ins LLM_FloatTensor:$x, F32Attr:$exponent);
+  let results = (outs LLM_FloatTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+def LLM_MeanOp : LLM_Op<"mean"> {
+  let summary = "Mean over one dim (torch.mean(x, dim, keepdim))";
+  let description = [{
+    Sums in fp32 or wider, divides by the dim's extent, one rounding to x's
+    element type. The result has x's shape with `dim` removed, or kept as 1
+    when `keepdim`. A negative `dim` counts from the end.
+  }];
+  let arguments = (ins LLM_FloatTensor:$x, I64Attr:$dim,
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdim);
+  let results = (outs LLM_FloatTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 
 def LLM_ReshapeOp : LLM_Op<"reshape"> {
   let summary = "Row-major reinterpretation to the result shape";

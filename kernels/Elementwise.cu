@@ -132,7 +132,7 @@ __global__ void binaryKernel(BinaryOp op, ElemType type, IndexMap a, const void 
 }
 
 __global__ void unaryKernel(UnaryOp op, ElemType inType, IndexMap x, const void *xd,
-                            ElemType outType, void *out, int64_t n) {
+                            ElemType outType, void *out, int64_t n, float param) {
   pdlEnter();
   bool intToInt = (inType == ElemType::I32 || inType == ElemType::I64) &&
                   (outType == ElemType::I32 || outType == ElemType::I64);
@@ -149,6 +149,8 @@ __global__ void unaryKernel(UnaryOp op, ElemType inType, IndexMap x, const void 
     case UnaryOp::Silu: v = siluf(v); break;
     case UnaryOp::Relu: v = isnan(v) ? v : (v > 0.0f ? v : 0.0f); break;
     case UnaryOp::Copy: break;
+    case UnaryOp::Rsqrt: v = 1.0f / sqrtf(v); break;
+    case UnaryOp::Pow: v = param == 2.0f ? v * v : powf(v, param); break;
     }
     storeFloat(outType, out, i, v);
   }
@@ -182,6 +184,23 @@ __global__ void binaryVecKernel(const T *a, const T *b, T *out, int64_t n) {
 __global__ void empty() { pdlEnter(); }
 
 dim3 gridFor(int64_t n) { return dim3(unsigned(std::min<int64_t>((n + 255) / 256, 132 * 32))); }
+
+/// One output element a thread: the mean of its `extent` inputs, summed in
+/// fp32 in index order. Not tuned: decomposed norms are raised to rms_norm
+/// before they run; this serves graphs that keep a plain mean.
+__global__ void meanKernel(ElemType type, IndexMap x, const void *xd, int64_t outer,
+                           int64_t extent, int64_t inner, void *out) {
+  pdlEnter();
+  int64_t n = outer * inner;
+  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < n;
+       o += int64_t(gridDim.x) * blockDim.x) {
+    int64_t a = o / inner, b = o % inner;
+    float sum = 0.0f;
+    for (int64_t j = 0; j < extent; ++j)
+      sum += loadAsFloat(type, xd, mapIndex(x, (a * extent + j) * inner + b));
+    storeFloat(type, out, o, extent ? sum / float(extent) : __int_as_float(0x7fc00000));
+  }
+}
 
 } // namespace
 
@@ -224,12 +243,24 @@ cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, In
 }
 
 cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData, ElemType outType,
-                  void *out, int64_t n, cudaStream_t stream) {
+                  void *out, int64_t n, cudaStream_t stream, float param) {
   if (n == 0)
     return cudaSuccess;
   if (op != UnaryOp::Copy && (isInt(inType) || inType != outType))
     return invalid("unary: activations take and give one float type");
-  launchKernel(unaryKernel, gridFor(n), 256, 0, stream, op, inType, x, xData, outType, out, n);
+  launchKernel(unaryKernel, gridFor(n), 256, 0, stream, op, inType, x, xData, outType, out, n,
+               param);
+  return cudaGetLastError();
+}
+
+cudaError_t mean(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
+                 int64_t inner, void *out, cudaStream_t stream) {
+  int64_t n = outer * inner;
+  if (n == 0)
+    return cudaSuccess;
+  if (isInt(type))
+    return invalid("mean: x must be f32, f16 or bf16");
+  launchKernel(meanKernel, gridFor(n), 256, 0, stream, type, x, xData, outer, extent, inner, out);
   return cudaGetLastError();
 }
 

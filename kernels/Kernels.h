@@ -131,15 +131,21 @@ struct IndexMap {
 };
 
 enum class BinaryOp : int { Add, Sub, Mul, Div };
-enum class UnaryOp : int { Sigmoid, Silu, Relu, Copy };
+enum class UnaryOp : int { Sigmoid, Silu, Relu, Copy, Rsqrt, Pow };
 
 /// out[i] = a[i] op b[i] over n contiguous output elements (fp32 math, or
 /// int64 for integer types; division by zero sets *error).
 cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, IndexMap b,
                    const void *bData, void *out, int64_t n, int *error, cudaStream_t stream);
-/// out[i] = f(x[i]); Copy with another output type is a cast.
+/// out[i] = f(x[i]); Copy with another output type is a cast. `param` is
+/// Pow's exponent (2 is exactly x * x).
 cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData,
-                  ElemType outType, void *out, int64_t n, cudaStream_t stream);
+                  ElemType outType, void *out, int64_t n, cudaStream_t stream,
+                  float param = 0.0f);
+/// The mean over the middle dim of x viewed as [outer, extent, inner] (x's
+/// elements reached through `x`), fp32 sums, one rounding: out [outer, inner].
+cudaError_t mean(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
+                 int64_t inner, void *out, cudaStream_t stream);
 
 /// An empty kernel, for the launch floor.
 cudaError_t emptyKernel(cudaStream_t stream);

@@ -30,6 +30,9 @@ namespace mlir::llm {
 
 /// Each family's pass recording into `report` (shared by the pipeline).
 std::unique_ptr<Pass>
+createLLMRaiseNormsPass(const LLMRaiseNormsOptions &options,
+                        std::shared_ptr<FusionReport> report);
+std::unique_ptr<Pass>
 createLLMFusionCleanupPass(const LLMFusionCleanupOptions &options,
                            std::shared_ptr<FusionReport> report);
 std::unique_ptr<Pass>
@@ -48,6 +51,10 @@ createLLMFuseQKNormPass(const LLMFuseQKNormOptions &options,
 /// Options of `--llm-fusion-pipeline`.
 struct LLMFusionPipelineOptions
     : public PassPipelineOptions<LLMFusionPipelineOptions> {
+  PassOptions::Option<bool> raiseNorms{
+      *this, "raise-norms",
+      llvm::cl::desc("Raise decomposed RMSNorms (torch.export's arithmetic) first"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> cleanup{*this, "cleanup",
                                     llvm::cl::desc("Run the cleanup pass first"),
                                     llvm::cl::init(true)};

@@ -27,6 +27,37 @@ class FusionPass<string flag, string summaryText> : Pass<flag, "::mlir::func::Fu
   ];
 }
 
+def LLMRaiseNorms : FusionPass<"llm-raise-norms",
+    "Raise decomposed RMSNorms (what torch.export writes) to rms_norm"> {
+  let description = [{
+    Imported graphs hold an RMSNorm as its arithmetic: a cast to f32, pow 2,
+    a mean over the last dim with keepdim, + epsilon, rsqrt, a multiply, a
+    cast back and the weight multiply (Llama, Qwen3; an f32 input has no
+    casts). The pass raises each such chain to one `rms_norm` with the
+    epsilon of the constant, so the fusion families meet it. The raised op
+    rounds once where the chain rounds the normalized value before the weight
+    multiply. A chain that fails a check (pow not 2, mean not over the last
+    dim, epsilon not a constant, other users of an intermediate) gets a
+    missed-fusion remark `RaiseRMSNorm`.
+
+    Before:
+    ```mlir
+    %xf = llm.cast %x : tensor<?x64xbf16> to tensor<?x64xf32>
+    %sq = llm.pow %xf {exponent = 2.0 : f32} : tensor<?x64xf32>
+    %ms = llm.mean %sq {dim = -1 : i64, keepdim = true} : (tensor<?x64xf32>) -> tensor<?x1xf32>
+    %ve = llm.add %ms, %eps : (tensor<?x1xf32>, tensor<f32>) -> tensor<?x1xf32>
+    %r = llm.rsqrt %ve : tensor<?x1xf32>
+    %n = llm.mul %xf, %r : (tensor<?x64xf32>, tensor<?x1xf32>) -> tensor<?x64xf32>
+    %nb = llm.cast %n : tensor<?x64xf32> to tensor<?x64xbf16>
+    %y = llm.mul %w, %nb : (tensor<64xbf16>, tensor<?x64xbf16>) -> tensor<?x64xbf16>
+    ```
+    After:
+    ```mlir
+    %y = llm.rms_norm %x, %w {epsilon = 1.0e-06 : f32} : (tensor<?x64xbf16>, tensor<64xbf16>) -> tensor<?x64xbf16>
+    ```
+  }];
+}
+
 def LLMFusionCleanup : FusionPass<"llm-fusion-cleanup",
     "Canonicalize reshapes, casts, world-size-1 all-reduces, add+norm and Gemma weights"> {
   let description = [{

@@ -16,6 +16,8 @@
 
 namespace mlir::llm {
 
+/// decomposed RMSNorms (torch.export's arithmetic) into rms_norm.
+void populateRaiseNormsPatterns(RewritePatternSet &patterns);
 /// add + RMSNorm into fused_add_rms_norm, Gemma weight folds, all_reduce at
 /// world size 1.
 void populateCleanupPatterns(RewritePatternSet &patterns);

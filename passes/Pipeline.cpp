@@ -78,6 +78,7 @@ void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
     report = std::make_shared<FusionReport>();
   // Every family runs on each function, functions in parallel.
   OpPassManager &fpm = pm.nest<func::FuncOp>();
+  addFamily(fpm, options.raiseNorms, remarks, report, createLLMRaiseNormsPass);
   addFamily(fpm, options.cleanup, remarks, report, createLLMFusionCleanupPass);
   // Larger chains first: the 4-op router, the 3-op gated quant and
   // all-reduce chains, then the Q/K pair.
@@ -95,6 +96,7 @@ void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
 
 ArrayRef<FusionFamilyInfo> mlir::llm::fusionFamilies() {
   static const StringRef gemmaFolds[] = {"FoldGemmaWeightCast", "FoldGemmaWeightAdd"};
+  static const StringRef raise[] = {"RaiseRMSNorm"};
   static const StringRef cleanup[] = {"AddRMSNorm"};
   static const StringRef router[] = {"MoERouter"};
   static const StringRef gated[] = {"RMSNormGatedQuantFP8"};
@@ -103,6 +105,7 @@ ArrayRef<FusionFamilyInfo> mlir::llm::fusionFamilies() {
                                         "AllReduceFusedAddGemmaRMSNorm"};
   static const StringRef qk[] = {"QKRMSNorm", "QKGemmaRMSNorm"};
   static const FusionFamilyInfo families[] = {
+      {"llm-raise-norms", populateRaiseNormsPatterns, raise, {}},
       {"llm-fusion-cleanup", populateCleanupPatterns, cleanup, gemmaFolds},
       {"llm-fuse-moe-router", populateMoERouterPatterns, router, {}},
       {"llm-fuse-gated-norm-quant", populateGatedNormQuantPatterns, gated, {}},

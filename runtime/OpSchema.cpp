@@ -4,6 +4,7 @@
 
 #include "runtime/Error.h"
 
+#include <cmath>
 #include <numeric>
 
 namespace llmf {
@@ -87,6 +88,32 @@ Types inferBinary(const Types &in, const OpAttrs &, const Types &) {
 
 Types inferUnary(const Types &in, const OpAttrs &, const Types &) {
   expectFloat(in[0], "x");
+  return {in[0]};
+}
+
+/// The dim an op reduces, in [0, rank).
+int64_t reducedDim(const TensorType &x, int64_t dim) {
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  if (rank == 0 || dim < -rank || dim >= rank)
+    fail("dim ", dim, " out of range for ", x.str());
+  return dim < 0 ? dim + rank : dim;
+}
+
+Types inferMean(const Types &in, const OpAttrs &attrs, const Types &) {
+  expectFloat(in[0], "x");
+  int64_t dim = reducedDim(in[0], attrs.dim);
+  TensorType out = in[0];
+  if (attrs.keepdim)
+    out.shape[dim] = 1;
+  else
+    out.shape.erase(out.shape.begin() + dim);
+  return {out};
+}
+
+Types inferPow(const Types &in, const OpAttrs &attrs, const Types &) {
+  expectFloat(in[0], "x");
+  if (!std::isfinite(attrs.exponent))
+    fail("exponent must be finite, got ", attrs.exponent);
   return {in[0]};
 }
 
@@ -333,6 +360,9 @@ const std::vector<OpSchema> &allOpSchemas() {
       {"sigmoid", 1, 1, {}, {}, inferUnary},
       {"silu", 1, 1, {}, {}, inferUnary},
       {"relu", 1, 1, {}, {}, inferUnary},
+      {"rsqrt", 1, 1, {}, {}, inferUnary},
+      {"pow", 1, 1, {"exponent"}, {}, inferPow},
+      {"mean", 1, 1, {"dim"}, {"keepdim"}, inferMean},
       {"reshape", 1, 1, {}, {}, inferReshape, /*isView=*/true},
       {"split", 1, -1, {"dim", "sizes"}, {}, inferSplit, /*isView=*/true},
       {"matmul", 2, 1, {}, {"transpose_w"}, inferMatmul},
@@ -378,6 +408,8 @@ const std::vector<AttrField> &attrFields() {
       {"renormalize", AttrKind::Bool, nullptr, nullptr, &OpAttrs::renormalize},
       {"transpose_w", AttrKind::Bool, nullptr, nullptr, &OpAttrs::transposeW},
       {"sizes", AttrKind::I64Array, nullptr, nullptr, nullptr, &OpAttrs::sizes},
+      {"exponent", AttrKind::F32, &OpAttrs::exponent},
+      {"keepdim", AttrKind::Bool, nullptr, nullptr, &OpAttrs::keepdim},
   };
   return fields;
 }

@@ -50,6 +50,8 @@ struct OpAttrs {
   bool renormalize = false;
   float routedScalingFactor = 1.0f;
   bool transposeW = true;
+  float exponent = 1.0f; // pow
+  bool keepdim = false;  // mean
 };
 
 /// How fusion-run fills an argument with random data: each role has a

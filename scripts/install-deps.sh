@@ -5,7 +5,7 @@
 # The CUDA Toolkit (/usr/local/cuda) is optional and never installed here.
 set -euo pipefail
 
-pkgs=(cmake ninja-build g++ python3 nlohmann-json3-dev catch2)
+pkgs=(cmake ninja-build g++ python3 python3-venv nlohmann-json3-dev catch2)
 if [[ "${LLM_FUSION_MLIR:-ON}" != "OFF" ]]; then
   pkgs+=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools)
 fi

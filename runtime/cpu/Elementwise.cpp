@@ -146,6 +146,38 @@ void copySliceKernel(const KernelCall &call) {
   }
 }
 
+void powKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  float e = call.step.attrs.exponent;
+  parallelFor(x.numel(), 8, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      writeFloat(y.dtype(), y.elementPtr(i), powScalar(loadFloat(x, i), e));
+  });
+}
+
+/// The mean over one dim: x as [outer, extent, inner], summed in double in
+/// index order, divided, one rounding.
+void meanKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  int64_t rank = x.rank(), dim = call.step.attrs.dim < 0 ? call.step.attrs.dim + rank
+                                                          : call.step.attrs.dim;
+  int64_t outer = 1, inner = 1, extent = x.dim(dim);
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= x.dim(d);
+  for (int64_t d = dim + 1; d < rank; ++d)
+    inner *= x.dim(d);
+  parallelFor(outer * inner, extent, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      int64_t a = o / inner, b = o % inner;
+      double sum = 0.0;
+      for (int64_t j = 0; j < extent; ++j)
+        sum += loadFloat(x, (a * extent + j) * inner + b);
+      float mean = extent ? static_cast<float>(sum / static_cast<double>(extent)) : NAN;
+      writeFloat(y.dtype(), y.elementPtr(o), mean);
+    }
+  });
+}
+
 } // namespace
 
 void registerElementwiseKernels(KernelRegistry &r) {
@@ -157,6 +189,9 @@ void registerElementwiseKernels(KernelRegistry &r) {
   r.add("sigmoid", Device::CPU, unaryKernel<sigmoid>);
   r.add("silu", Device::CPU, unaryKernel<silu>);
   r.add("relu", Device::CPU, unaryKernel<relu>);
+  r.add("rsqrt", Device::CPU, unaryKernel<rsqrt>);
+  r.add("pow", Device::CPU, powKernel);
+  r.add("mean", Device::CPU, meanKernel);
   r.add("all_reduce", Device::CPU, allReduceKernel);
   r.add("copy_slice", Device::CPU, copySliceKernel);
 }

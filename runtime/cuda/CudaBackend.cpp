@@ -171,6 +171,26 @@ template <k::UnaryOp OP> void unaryKernel(const KernelCall &c) {
         "elementwise");
 }
 
+void powKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  check(k::unary(k::UnaryOp::Pow, elem(x.dtype()), indexMap(x, y.shape()), x.buffer()->data,
+                 elem(y.dtype()), y.data(), y.numel(), stream(), c.step.attrs.exponent),
+        "pow");
+}
+
+void meanKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  int64_t rank = x.rank(), dim = c.step.attrs.dim < 0 ? c.step.attrs.dim + rank : c.step.attrs.dim;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= x.dim(d);
+  for (int64_t d = dim + 1; d < rank; ++d)
+    inner *= x.dim(d);
+  check(k::mean(elem(x.dtype()), indexMap(x, x.shape()), x.buffer()->data, outer, x.dim(dim),
+                inner, y.data(), stream()),
+        "mean");
+}
+
 template <k::BinaryOp OP> void binaryKernel(const KernelCall &c) {
   const Tensor &a = c.inputs[0], &b = c.inputs[1], &y = c.outputs[0];
   // Only integer division can fail (by zero); only it needs the flag.
@@ -388,6 +408,9 @@ KernelRegistry makeRegistry() {
   r.add("sigmoid", d, unaryKernel<k::UnaryOp::Sigmoid>);
   r.add("silu", d, unaryKernel<k::UnaryOp::Silu>);
   r.add("relu", d, unaryKernel<k::UnaryOp::Relu>);
+  r.add("rsqrt", d, unaryKernel<k::UnaryOp::Rsqrt>);
+  r.add("pow", d, powKernel);
+  r.add("mean", d, meanKernel);
   r.add("all_reduce", d, allReduceKernel);
   r.add("copy_slice", d, copySliceKernel);
   r.add("matmul", d, matmulKernel);

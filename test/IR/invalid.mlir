@@ -536,3 +536,27 @@ func.func @gated_quant_zero_head_dim(%x: tensor<4x0xbf16>, %w: tensor<0xbf16>) {
       : (tensor<4x0xbf16>, tensor<4x0xbf16>, tensor<0xbf16>) -> (tensor<4x0xf8E4M3FN>, tensor<4x0xf32>)
   return
 }
+
+// -----
+
+func.func @mean_dim_out_of_range(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects dim in [-2, 2), got 2}}
+  %m = llm.mean %x {dim = 2 : i64} : (tensor<4x8xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @mean_wrong_result(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects result of shape 'tensor<4x1xf32>', got 'tensor<4xf32>'}}
+  %m = llm.mean %x {dim = -1 : i64, keepdim = true} : (tensor<4x8xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @pow_infinite_exponent(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expects a finite exponent}}
+  %p = llm.pow %x {exponent = 0x7F800000 : f32} : tensor<4xf32>
+  return
+}

@@ -122,4 +122,19 @@ func.func @fused(%x: tensor<?x4096xbf16>, %r: tensor<?x4096xbf16>, %w: tensor<40
   return
 }
 
+
+// The ops a decomposed RMSNorm is written with (docs/dialect.md).
+// CHECK-LABEL: func.func @decomposed_norm_ops
+func.func @decomposed_norm_ops(%x: tensor<?x64xf32>) -> (tensor<?x64xf32>, tensor<?x1xf32>, tensor<?xf32>) {
+  // CHECK: llm.pow %{{.+}} {exponent = 2.000000e+00 : f32} : tensor<?x64xf32>
+  %sq = llm.pow %x {exponent = 2.0 : f32} : tensor<?x64xf32>
+  // CHECK: llm.mean %{{.+}} {dim = -1 : i64, keepdim = true} : (tensor<?x64xf32>) -> tensor<?x1xf32>
+  %ms = llm.mean %sq {dim = -1 : i64, keepdim = true} : (tensor<?x64xf32>) -> tensor<?x1xf32>
+  // CHECK: llm.mean %{{.+}} {dim = 1 : i64} : (tensor<?x64xf32>) -> tensor<?xf32>
+  %m2 = llm.mean %sq {dim = 1 : i64} : (tensor<?x64xf32>) -> tensor<?xf32>
+  // CHECK: llm.rsqrt %{{.+}} : tensor<?x1xf32>
+  %r = llm.rsqrt %ms : tensor<?x1xf32>
+  return %sq, %r, %m2 : tensor<?x64xf32>, tensor<?x1xf32>, tensor<?xf32>
+}
+
 }

@@ -34,6 +34,8 @@ struct PassInfo {
 const std::vector<PassInfo> &passes() {
   using namespace mlir::llm;
   static const std::vector<PassInfo> list = {
+      {"raise-norms", [](LLMFusionPipelineOptions &o, bool on) { o.raiseNorms = on; },
+       [](mlir::Operation *op) { return mlir::isa<RMSNormOp>(op); }},
       {"cleanup", [](LLMFusionPipelineOptions &o, bool on) { o.cleanup = on; },
        [](mlir::Operation *op) { return mlir::isa<FusedAddRMSNormOp>(op); }},
       {"moe-router", [](LLMFusionPipelineOptions &o, bool on) { o.moeRouter = on; },

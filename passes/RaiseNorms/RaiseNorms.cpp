@@ -1,0 +1,187 @@
+//===- RaiseNorms.cpp - decomposed RMSNorms into rms_norm -----------------===//
+//
+// What torch.export gives for an RMSNorm becomes one `llm.rms_norm`, so that
+// imported graphs meet the fusion patterns. The raised op rounds once where
+// the decomposition rounds the normalized value to x's type before the
+// weight multiply: one rounding of the output type, as a fusion may.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/FusionPass.h"
+#include "passes/Patterns.h"
+
+#include "ir/LLMOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Parser/Parser.h"
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_LLMRAISENORMS
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace mlir::llm {
+
+constexpr const char *kRaisePattern = "RaiseRMSNorm";
+
+/// The ops of a decomposed RMSNorm, from its input to the weight multiply.
+struct DecomposedRMSNorm {
+  Value x, w;
+  CastOp castIn; // x to f32; null when the chain runs on x itself
+  PowOp pow;
+  MeanOp mean;
+  Value eps;
+  AddOp addEps;
+  RsqrtOp rsqrt;
+  MulOp norm;
+  CastOp castOut; // back to x's type; null without castIn
+  MulOp root;
+};
+
+/// The epsilon of a splat float constant, or nullopt.
+static std::optional<float> splatEpsilon(Value v) {
+  auto c = v.getDefiningOp<ConstantOp>();
+  auto dense = c ? dyn_cast<DenseFPElementsAttr>(c.getValue()) : nullptr;
+  if (!dense || !dense.isSplat())
+    return std::nullopt;
+  return static_cast<float>(dense.getSplatValue<APFloat>().convertToDouble());
+}
+
+/// Walks back from `root` (a mul) over each operand order. Returns the chain
+/// when its structure is a decomposed RMSNorm; `why` is then the check it
+/// fails, or empty when it may be raised.
+static std::optional<DecomposedRMSNorm> matchDecomposedRMSNorm(Operation *rootOp,
+                                                               MissReason &why) {
+  auto root = dyn_cast<MulOp>(rootOp);
+  if (!root)
+    return std::nullopt;
+  for (unsigned side = 0; side < 2; ++side) {
+    DecomposedRMSNorm c;
+    c.root = root;
+    c.w = root->getOperand(1 - side);
+    Value normed = root->getOperand(side);
+    if ((c.castOut = normed.getDefiningOp<CastOp>()))
+      normed = c.castOut.getX();
+    c.norm = normed.getDefiningOp<MulOp>();
+    if (!c.norm)
+      continue;
+    for (unsigned s2 = 0; s2 < 2; ++s2) {
+      Value xf = c.norm->getOperand(1 - s2);
+      c.rsqrt = c.norm->getOperand(s2).getDefiningOp<RsqrtOp>();
+      c.addEps = c.rsqrt ? c.rsqrt.getX().getDefiningOp<AddOp>() : nullptr;
+      if (!c.addEps)
+        continue;
+      c.mean = c.addEps.getA().getDefiningOp<MeanOp>();
+      c.eps = c.addEps.getB();
+      if (!c.mean) {
+        c.mean = c.addEps.getB().getDefiningOp<MeanOp>();
+        c.eps = c.addEps.getA();
+      }
+      c.pow = c.mean ? c.mean.getX().getDefiningOp<PowOp>() : nullptr;
+      if (!c.pow || c.pow.getX() != xf)
+        continue;
+      // A chain. The input is what the cast to f32 read when the result is
+      // cast back to that type; otherwise the chain's own input.
+      c.castIn = xf.getDefiningOp<CastOp>();
+      if (c.castOut && c.castIn && c.castIn.getX().getType() == c.castOut.getType())
+        c.x = c.castIn.getX();
+      else {
+        c.castIn = nullptr;
+        c.x = xf;
+      }
+      why = std::nullopt;
+      auto xType = cast<RankedTensorType>(c.x.getType());
+      auto wType = cast<RankedTensorType>(c.w.getType());
+      int64_t rank = xType.getRank();
+      std::optional<float> eps = splatEpsilon(c.eps);
+      if (c.pow.getExponent().convertToFloat() != 2.0f)
+        why = reason("the square is pow(x, ", c.pow.getExponent().convertToFloat(), ")");
+      else if (int64_t dim = static_cast<int64_t>(c.mean.getDim());
+               (dim != -1 && dim != rank - 1) || !c.mean.getKeepdim())
+        why = reason("the mean is over dim ", dim,
+                     c.mean.getKeepdim() ? "" : " without keepdim",
+                     ", not the last dim with keepdim");
+      else if (!eps || !std::isfinite(*eps) || *eps < 0.0f)
+        why = std::string("epsilon is not a finite, non-negative splat constant");
+      else if (wType.getRank() != 1 || rank < 1 ||
+               (!wType.isDynamicDim(0) && !xType.isDynamicDim(rank - 1) &&
+                wType.getDimSize(0) != xType.getDimSize(rank - 1)))
+        why = reason("the weight ", wType, " is not a vector over the last dim of ", xType);
+      else if (c.root.getType() != c.x.getType())
+        why = reason("the result ", c.root.getType(), " is not of the input's type ", xType);
+      else if (!onlyUsedBy(c.pow, {c.mean}) || !onlyUsedBy(c.mean, {c.addEps}) ||
+               !onlyUsedBy(c.addEps, {c.rsqrt}) || !onlyUsedBy(c.rsqrt, {c.norm}))
+        why = reason("an intermediate of the mean square", kOtherUsers);
+      else if (!onlyUsedBy(c.norm, {c.castOut ? c.castOut.getOperation() : c.root.getOperation()}) ||
+               (c.castOut && !onlyUsedBy(c.castOut, {c.root})))
+        why = reason("the normalized value", kOtherUsers);
+      return c;
+    }
+  }
+  return std::nullopt;
+}
+
+bool isRaisableRMSNorm(Operation *root) {
+  MissReason why;
+  return matchDecomposedRMSNorm(root, why) && !why;
+}
+
+void raiseRMSNorm(PatternRewriter &rewriter, Operation *rootOp) {
+  MissReason why;
+  std::optional<DecomposedRMSNorm> c = matchDecomposedRMSNorm(rootOp, why);
+  assert(c && !why && "rewrite called on a chain its check rejected");
+  rewriter.setInsertionPoint(rootOp);
+  SmallVector<Operation *> ops{c->root, c->norm, c->rsqrt, c->mean};
+  auto raised = RMSNormOp::create(rewriter, fusedLoc(rewriter, ops), c->root.getType(), c->x,
+                                  c->w, rewriter.getF32FloatAttr(*splatEpsilon(c->eps)),
+                                  rewriter.getF32FloatAttr(0.0f));
+  // The chain's other ops are dead now; the greedy driver erases them.
+  rewriter.replaceOp(rootOp, raised.getY());
+}
+
+} // namespace mlir::llm
+
+namespace raise_norms_pdll {
+#include "passes/RaiseNorms/RaiseNorms.h.inc"
+} // namespace raise_norms_pdll
+
+void mlir::llm::populateRaiseNormsPatterns(RewritePatternSet &patterns) {
+  raise_norms_pdll::populateGeneratedPDLLPatterns(patterns);
+}
+
+namespace {
+
+/// Every decomposed RMSNorm left: a chain whose structure matched but a
+/// check failed.
+void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
+  root->walk([&](MulOp mul) {
+    MissReason why;
+    if (matchDecomposedRMSNorm(mul, why) && why)
+      misses.push_back({kRaisePattern, *why, mul});
+  });
+}
+
+/// Raises decomposed RMSNorms (Passes.td has the details).
+struct LLMRaiseNormsPass
+    : FusionPass<LLMRaiseNormsPass, ::mlir::llm::impl::LLMRaiseNormsBase> {
+  using FusionPass::FusionPass;
+
+  static void populate(RewritePatternSet &set) { populateRaiseNormsPatterns(set); }
+
+  static FusionFamily family() {
+    return {"llm-raise-norms",
+            [](Operation *op) -> std::string { return isa<RMSNormOp>(op) ? kRaisePattern : ""; },
+            explainMisses};
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+mlir::llm::createLLMRaiseNormsPass(const LLMRaiseNormsOptions &options,
+                                   std::shared_ptr<FusionReport> report) {
+  return std::make_unique<LLMRaiseNormsPass>(options, std::move(report));
+}

@@ -186,8 +186,9 @@ __global__ void empty() { pdlEnter(); }
 dim3 gridFor(int64_t n) { return dim3(unsigned(std::min<int64_t>((n + 255) / 256, 132 * 32))); }
 
 /// One output element a thread: the mean of its `extent` inputs, summed in
-/// fp32 in index order. Not tuned: decomposed norms are raised to rms_norm
-/// before they run; this serves graphs that keep a plain mean.
+/// double in index order as the CPU reference sums. Not tuned: decomposed
+/// norms are raised to rms_norm before they run; this serves graphs that
+/// keep a plain mean.
 __global__ void meanKernel(ElemType type, IndexMap x, const void *xd, int64_t outer,
                            int64_t extent, int64_t inner, void *out) {
   pdlEnter();
@@ -195,10 +196,11 @@ __global__ void meanKernel(ElemType type, IndexMap x, const void *xd, int64_t ou
   for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < n;
        o += int64_t(gridDim.x) * blockDim.x) {
     int64_t a = o / inner, b = o % inner;
-    float sum = 0.0f;
+    double sum = 0.0;
     for (int64_t j = 0; j < extent; ++j)
       sum += loadAsFloat(type, xd, mapIndex(x, (a * extent + j) * inner + b));
-    storeFloat(type, out, o, extent ? sum / float(extent) : __int_as_float(0x7fc00000));
+    storeFloat(type, out, o,
+               extent ? float(sum / double(extent)) : __int_as_float(0x7fc00000));
   }
 }
 

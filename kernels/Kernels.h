@@ -143,7 +143,7 @@ cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData,
                   ElemType outType, void *out, int64_t n, cudaStream_t stream,
                   float param = 0.0f);
 /// The mean over the middle dim of x viewed as [outer, extent, inner] (x's
-/// elements reached through `x`), fp32 sums, one rounding: out [outer, inner].
+/// elements reached through `x`), double sums, one rounding: out [outer, inner].
 cudaError_t mean(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
                  int64_t inner, void *out, cudaStream_t stream);
 

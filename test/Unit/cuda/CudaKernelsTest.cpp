@@ -442,6 +442,31 @@ TEST_CASE("topk, gather, elementwise, cast and matmul match the CPU", "[cuda][mi
         Plan pu = oneStepPlan(op, {}, {x}, {x}, 1);
         compareBackends(pu, ++seed, describe(op, t, tokens, 96));
       }
+      // The ops of a decomposed RMSNorm: rsqrt of positive values, pow 2 and
+      // 3, the mean over the last, middle and first dims.
+      Plan pr = oneStepPlan("rsqrt", {}, {x}, {x}, 1);
+      setRoles(pr, {InputRole::NormWeight});
+      compareBackends(pr, ++seed, describe("rsqrt", t, tokens, 96));
+      for (float e : {2.0f, 3.0f}) {
+        OpAttrs pa;
+        pa.exponent = e;
+        Plan pp = oneStepPlan("pow", pa, {x}, {x}, 1);
+        compareBackends(pp, ++seed, describe("pow", t, tokens, 96));
+      }
+      for (int64_t dim : {-1, 1, 0})
+        for (bool keep : {true, false}) {
+          OpAttrs ma;
+          ma.dim = dim;
+          ma.keepdim = keep;
+          Shape s = x.shape;
+          int64_t d = dim < 0 ? dim + 3 : dim;
+          if (keep)
+            s[d] = 1;
+          else
+            s.erase(s.begin() + d);
+          Plan pmean = oneStepPlan("mean", ma, {x}, {{t, s}}, 1);
+          compareBackends(pmean, ++seed, describe("mean", t, tokens, 96));
+        }
       for (DType to : {DType::F32, DType::F16, DType::BF16, DType::F8E4M3FN, DType::I32}) {
         Plan pc = oneStepPlan("cast", {}, {x}, {{to, x.shape}}, 1);
         compareBackends(pc, ++seed, describe("cast", t, tokens, 96));

@@ -1,0 +1,197 @@
+"""An exported ATen graph, written as an llm-dialect module (generic form).
+
+Every value keeps its PyTorch name (`%mul_1`); types come from the FakeTensor
+metadata, with every symbolic dim written `?`. PyTorch promotes types
+implicitly (a bf16 tensor times an f32 one is f32); the llm dialect does not,
+so the writer inserts the casts PyTorch would make. Anything it cannot write
+is an `UnsupportedOp` naming the ATen op and the source line it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+_DTYPES = {
+    torch.float32: "f32",
+    torch.float16: "f16",
+    torch.bfloat16: "bf16",
+    torch.float8_e4m3fn: "f8E4M3FN",
+    torch.int32: "i32",
+    torch.int64: "i64",
+}
+
+aten = torch.ops.aten
+
+
+class ImportError_(Exception):
+    """Something in the model the importer cannot express."""
+
+
+class UnsupportedOp(ImportError_):
+    """An ATen op without a translation, with where it came from."""
+
+
+def _where(node) -> str:
+    trace = node.meta.get("stack_trace") or ""
+    lines = [l.strip() for l in trace.strip().splitlines() if l.strip().startswith("File")]
+    return lines[-1] if lines else "(no source line recorded)"
+
+
+def _elt(dtype) -> str:
+    if dtype not in _DTYPES:
+        raise ImportError_(f"element type {dtype} has no llm equivalent")
+    return _DTYPES[dtype]
+
+
+def _tensor_type(val) -> str:
+    dims = ["?" if not isinstance(d, int) else str(d) for d in val.shape]
+    return "tensor<" + "".join(d + "x" for d in dims) + _elt(val.dtype) + ">"
+
+
+def _float_text(v: float) -> str:
+    """A float literal MLIR parses (it needs the decimal point)."""
+    return f"{float(v):.9e}"
+
+
+def _float_attr(v: float) -> str:
+    if math.isnan(v):
+        return "0x7FC00000 : f32"
+    if math.isinf(v):
+        return ("0x7F800000" if v > 0 else "0xFF800000") + " : f32"
+    return f"{_float_text(v)} : f32"
+
+
+@dataclass
+class _Writer:
+    lines: list = field(default_factory=list)
+    types: dict = field(default_factory=dict)
+    dtypes: dict = field(default_factory=dict)
+    counter: int = 0
+
+    def fresh(self, hint: str) -> str:
+        self.counter += 1
+        return f"%_{hint}{self.counter}"
+
+    def op(self, name, operands, attrs, result_type, result=None, hint="v"):
+        result = result or self.fresh(hint)
+        attr_text = " {" + ", ".join(attrs) + "}" if attrs else ""
+        operand_types = ", ".join(self.types[o] for o in operands)
+        self.lines.append(
+            f"  {result} = \"llm.{name}\"({', '.join(operands)}){attr_text} : "
+            f"({operand_types}) -> {result_type}")
+        self.types[result] = result_type
+        return result
+
+    def constant(self, value: float, elt: str) -> str:
+        if elt.startswith("i"):
+            text = str(int(value))
+        elif math.isnan(value) or math.isinf(value):
+            text = {float("inf"): "0x7F800000", float("-inf"): "0xFF800000"}.get(value, "0x7FC00000")
+            if elt != "f32":
+                raise ImportError_(f"a non-finite {elt} scalar cannot be written")
+        else:
+            text = _float_text(value)
+        ty = f"tensor<{elt}>"
+        return self.op("constant", [], [f"value = dense<{text}> : {ty}"], ty, hint="cst")
+
+    def cast_to(self, value: str, elt: str) -> str:
+        ty = self.types[value]
+        current = ty[ty.rfind("x") + 1:-1] if "x" in ty else ty[len("tensor<"):-1]
+        if current == elt:
+            return value
+        new_ty = ty[: len(ty) - len(current) - 1] + elt + ">"
+        return self.op("cast", [value], [], new_ty, hint="promote")
+
+
+def to_llm_module(program: torch.export.ExportedProgram, name: str = "piece",
+                  world_size: int = 1) -> tuple[str, list[str]]:
+    """The module text and the kind of each argument ("parameter:fqn" or
+    "input:name"), in argument order."""
+    graph = program.graph
+    w = _Writer()
+    args, arg_kinds = [], []
+    sig = {s.arg.name: s for s in program.graph_signature.input_specs}
+    value = {}
+
+    def operand(a, like_elt=None):
+        if isinstance(a, torch.fx.Node):
+            return value[a.name]
+        if isinstance(a, (int, float)) and like_elt is not None:
+            return w.constant(a, like_elt)
+        raise ImportError_(f"operand {a!r} is not a tensor or a scalar")
+
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            spec = sig.get(node.name)
+            val = node.meta["val"]
+            ssa = "%" + node.name
+            w.types[ssa] = _tensor_type(val)
+            value[node.name] = ssa
+            args.append(f"{ssa}: {w.types[ssa]}")
+            kind = spec.kind.name.lower() if spec else "input"
+            arg_kinds.append(f"parameter:{spec.target}" if kind == "parameter"
+                             else f"{kind}:{node.name}")
+            continue
+        if node.op == "output":
+            outs = node.args[0]
+            names = [value[o.name] for o in outs]
+            w.lines.append("  return " + ", ".join(names) + " : "
+                           + ", ".join(w.types[n] for n in names))
+            continue
+        target = node.target
+        val = node.meta.get("val")
+        if target == aten._assert_tensor_metadata.default:
+            continue
+        res_ty = _tensor_type(val) if isinstance(val, torch.Tensor) else None
+        res_elt = _elt(val.dtype) if isinstance(val, torch.Tensor) else None
+        ssa = "%" + node.name
+        if target == aten._to_copy.default:
+            x = operand(node.args[0])
+            value[node.name] = w.op("cast", [x], [], res_ty, ssa)
+        elif target in (aten.add.Tensor, aten.sub.Tensor, aten.mul.Tensor, aten.div.Tensor):
+            if node.kwargs.get("alpha", 1) != 1 or len(node.args) > 2:
+                raise UnsupportedOp(f"{target} with alpha at {_where(node)}")
+            opname = {aten.add.Tensor: "add", aten.sub.Tensor: "sub",
+                    aten.mul.Tensor: "mul", aten.div.Tensor: "div"}[target]
+            a = w.cast_to(operand(node.args[0], res_elt), res_elt)
+            b = w.cast_to(operand(node.args[1], res_elt), res_elt)
+            value[node.name] = w.op(opname, [a, b], [], res_ty, ssa)
+        elif target == aten.pow.Tensor_Scalar:
+            x = w.cast_to(operand(node.args[0]), res_elt)
+            value[node.name] = w.op("pow", [x], [f"exponent = {_float_attr(node.args[1])}"],
+                                    res_ty, ssa)
+        elif target == aten.mean.dim:
+            dims = node.args[1]
+            if len(dims) != 1:
+                raise UnsupportedOp(f"aten.mean over {len(dims)} dims at {_where(node)}")
+            keep = node.args[2] if len(node.args) > 2 else node.kwargs.get("keepdim", False)
+            attrs = [f"dim = {int(dims[0])} : i64"] + (["keepdim = true"] if keep else [])
+            value[node.name] = w.op("mean", [operand(node.args[0])], attrs, res_ty, ssa)
+        elif target in (aten.rsqrt.default, aten.sigmoid.default, aten.silu.default,
+                        aten.relu.default):
+            opname = {aten.rsqrt.default: "rsqrt", aten.sigmoid.default: "sigmoid",
+                    aten.silu.default: "silu", aten.relu.default: "relu"}[target]
+            value[node.name] = w.op(opname, [operand(node.args[0])], [], res_ty, ssa)
+        elif target == aten.linear.default:
+            x, wt = operand(node.args[0]), operand(node.args[1])
+            bias = node.args[2] if len(node.args) > 2 else None
+            out = w.op("matmul", [x, wt], [], res_ty, None if bias is not None else ssa,
+                       hint="linear")
+            if bias is not None:
+                out = w.op("add", [out, operand(bias)], [], res_ty, ssa)
+            value[node.name] = out
+        elif target in (aten.view.default, aten._unsafe_view.default, aten.reshape.default):
+            value[node.name] = w.op("reshape", [operand(node.args[0])], [], res_ty, ssa)
+        else:
+            raise UnsupportedOp(f"no llm translation of {target} at {_where(node)}")
+    results = graph.output_node().args[0]
+    result_types = ", ".join(w.types[value[o.name]] for o in results)
+    header = f"func.func @{name}(" + ", ".join(args) + f") -> ({result_types}) {{"
+    body = "\n".join([header] + w.lines + ["}"])
+    if world_size != 1:
+        body = (f"module attributes {{llm.world_size = {world_size} : i64}} {{\n"
+                + body + "\n}")
+    return body + "\n", arg_kinds

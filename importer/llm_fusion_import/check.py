@@ -1,0 +1,70 @@
+"""Runs an imported piece through the C++ tools and compares with PyTorch.
+
+The unfused module and the fused one (after `--llm-fusion-pipeline`) both run
+with `fusion-run --input-dir` on PyTorch's own inputs and weights; each
+output is compared with PyTorch's, as an RMS error relative to PyTorch's RMS
+and as the largest element error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+
+import numpy as np
+
+# The RMS error a module may have against PyTorch, relative, per output type:
+# about two roundings of the type (PyTorch and the runtime sum matmuls in
+# other orders; a raised norm drops one rounding).
+RMS_TOLERANCE = {"bfloat16": 1e-2, "float16": 1.5e-3, "float32": 2e-5}
+
+
+@dataclass
+class OutputCheck:
+    output: int
+    dtype: str
+    rms_rel: float
+    max_abs: float
+    ok: bool
+
+
+def _run(cmd):
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def fuse(bin_dir: str, piece_dir: str) -> dict:
+    """Runs the pipeline; returns the fusion report."""
+    module = os.path.join(piece_dir, "module.mlir")
+    report = os.path.join(piece_dir, "report.json")
+    _run([os.path.join(bin_dir, "fusion-opt"), module, "--llm-fusion-pipeline",
+          f"--llm-fusion-report={report}", "-o", os.path.join(piece_dir, "fused.mlir")])
+    with open(report) as f:
+        return json.load(f)
+
+
+def compare(bin_dir: str, piece_dir: str, which: str) -> list:
+    """Runs `which` (module.mlir or fused.mlir) on the piece's inputs and
+    compares every output with PyTorch's."""
+    with open(os.path.join(piece_dir, "manifest.json")) as f:
+        manifest = json.load(f)
+    out_dir = os.path.join(piece_dir, "out-" + which.split(".")[0])
+    os.makedirs(out_dir, exist_ok=True)
+    _run([os.path.join(bin_dir, "fusion-run"), os.path.join(piece_dir, which),
+          "--input-dir", piece_dir, "--output-dir", out_dir])
+    checks = []
+    for i, (expected, dtype) in enumerate(zip(manifest["outputs"], manifest["output_dtypes"])):
+        e = np.load(os.path.join(piece_dir, expected)).astype(np.float64)
+        a = np.load(os.path.join(out_dir, f"out{i}.npy")).astype(np.float64)
+        if a.shape != e.shape:
+            checks.append(OutputCheck(i, dtype, float("inf"), float("inf"), False))
+            continue
+        d = np.abs(a - e)
+        rms_rel = float(np.sqrt((d ** 2).mean()) / max(np.sqrt((e ** 2).mean()), 1e-30))
+        checks.append(OutputCheck(i, dtype, rms_rel, float(d.max()),
+                                  rms_rel <= RMS_TOLERANCE.get(dtype, 0.0)))
+    return checks

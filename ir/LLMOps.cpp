@@ -275,6 +275,66 @@ LogicalResult ReshapeOp::verify() {
   return success();
 }
 
+LogicalResult TransposeOp::verify() {
+  auto in = tensorOf(getX()), out = tensorOf(getOutput());
+  ArrayRef<int64_t> perm = getPermutation();
+  if (static_cast<int64_t>(perm.size()) != in.getRank())
+    return emitOpError() << "expects a permutation of " << in.getRank() << " dims, got "
+                         << perm.size();
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= in.getRank() || seen[p])
+      return emitOpError() << "expects a permutation of [0, " << in.getRank() << "), got "
+                           << p << " out of range or twice";
+    seen[p] = true;
+    shape.push_back(in.getDimSize(p));
+  }
+  return expectShapeAndElt(*this, "result", out, shape, in.getElementType());
+}
+
+LogicalResult SliceOp::verify() {
+  auto in = tensorOf(getX()), out = tensorOf(getOutput());
+  int64_t dim = static_cast<int64_t>(getDim()), start = static_cast<int64_t>(getStart()),
+          end = static_cast<int64_t>(getEnd());
+  if (dim < 0 || dim >= in.getRank())
+    return emitOpError() << "expects dim in [0, " << in.getRank() << "), got " << dim;
+  int64_t extent = in.getDimSize(dim);
+  if (start < 0 || end < start || (!isDyn(extent) && end > extent))
+    return emitOpError() << "expects 0 <= start <= end <= " << extent << ", got [" << start
+                         << ", " << end << ")";
+  SmallVector<int64_t> shape(in.getShape());
+  shape[dim] = end - start;
+  return expectShapeAndElt(*this, "result", out, shape, in.getElementType());
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "expects at least one input";
+  auto first = tensorOf(getInputs().front());
+  int64_t dim = static_cast<int64_t>(getDim()), rank = first.getRank();
+  if (dim < 0 || dim >= rank)
+    return emitOpError() << "expects dim in [0, " << rank << "), got " << dim;
+  SmallVector<int64_t> shape(first.getShape());
+  shape[dim] = 0;
+  for (Value v : getInputs()) {
+    auto t = tensorOf(v);
+    if (t.getRank() != rank || t.getElementType() != first.getElementType())
+      return emitOpError() << "expects inputs of one rank and element type, got " << first
+                           << " and " << t;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != dim && !dimsCompatible(t.getDimSize(d), first.getDimSize(d)))
+        return emitOpError() << "expects inputs to agree on every dim but " << dim << ", got "
+                             << first << " and " << t;
+    if (isDyn(t.getDimSize(dim)) || isDyn(shape[dim]))
+      shape[dim] = ShapedType::kDynamic;
+    else if (llvm::AddOverflow(shape[dim], t.getDimSize(dim), shape[dim]))
+      return emitOpError() << "expects the concatenated dim to fit in 64 bits";
+  }
+  return expectShapeAndElt(*this, "result", tensorOf(getOutput()), shape,
+                           first.getElementType());
+}
+
 LogicalResult PowOp::verify() {
   float e = getExponent().convertToFloat();
   if (!std::isfinite(e))

@@ -109,6 +109,34 @@ def LLM_SigmoidOp : LLM_UnaryFloatOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-
 def LLM_SiluOp : LLM_UnaryFloatOp<"silu", "SiLU x * sigmoid(x)">;
 def LLM_ReluOp : LLM_UnaryFloatOp<"relu", "ReLU max(x, 0)">;
 def LLM_RsqrtOp : LLM_UnaryFloatOp<"rsqrt", "reciprocal square root 1 / sqrt(x)">;
+def LLM_NegOp : LLM_UnaryFloatOp<"neg", "negation -x">;
+
+def LLM_TransposeOp : LLM_Op<"transpose"> {
+  let summary = "Permutes the dims (torch.permute; transpose swaps two)";
+  let description = [{
+    Result dim i is x's dim `permutation[i]`; same element type.
+  }];
+  let arguments = (ins LLM_Tensor:$x, DenseI64ArrayAttr:$permutation);
+  let results = (outs LLM_Tensor:$output);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_SliceOp : LLM_Op<"slice"> {
+  let summary = "Elements [start, end) of one dim (torch x[..., start:end])";
+  let arguments = (ins LLM_Tensor:$x, I64Attr:$dim, I64Attr:$start, I64Attr:$end);
+  let results = (outs LLM_Tensor:$output);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_ConcatOp : LLM_Op<"concat"> {
+  let summary = "Concatenation along one dim (torch.cat)";
+  let arguments = (ins Variadic<LLM_Tensor>:$inputs, I64Attr:$dim);
+  let results = (outs LLM_Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 
 def LLM_PowOp : LLM_Op<"pow", [SameOperandsAndResultType]> {
   let summary = "Elementwise x ^ exponent with a scalar exponent (torch.pow(x, 2))";

@@ -151,6 +151,7 @@ __global__ void unaryKernel(UnaryOp op, ElemType inType, IndexMap x, const void 
     case UnaryOp::Copy: break;
     case UnaryOp::Rsqrt: v = 1.0f / sqrtf(v); break;
     case UnaryOp::Pow: v = param == 2.0f ? v * v : powf(v, param); break;
+    case UnaryOp::Neg: v = -v; break;
     }
     storeFloat(outType, out, i, v);
   }
@@ -204,6 +205,29 @@ __global__ void meanKernel(ElemType type, IndexMap x, const void *xd, int64_t ou
   }
 }
 
+/// A raw copy of one element of `bytes` bytes.
+__device__ __forceinline__ void copyElement(int bytes, const void *src, int64_t si, void *dst,
+                                            int64_t di) {
+  switch (bytes) {
+  case 1: static_cast<uint8_t *>(dst)[di] = static_cast<const uint8_t *>(src)[si]; break;
+  case 2: static_cast<uint16_t *>(dst)[di] = static_cast<const uint16_t *>(src)[si]; break;
+  case 4: static_cast<uint32_t *>(dst)[di] = static_cast<const uint32_t *>(src)[si]; break;
+  default: static_cast<uint64_t *>(dst)[di] = static_cast<const uint64_t *>(src)[si]; break;
+  }
+}
+
+__global__ void concatIntoKernel(int bytes, IndexMap x, const void *xd, int64_t outer,
+                                 int64_t extent, int64_t inner, int64_t outExtent,
+                                 int64_t offset, void *out) {
+  pdlEnter();
+  int64_t block = extent * inner, n = outer * block;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t o = i / block, rest = i % block;
+    copyElement(bytes, xd, mapIndex(x, i), out, (o * outExtent + offset) * inner + rest);
+  }
+}
+
 } // namespace
 
 cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, IndexMap b,
@@ -252,6 +276,19 @@ cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData, El
     return invalid("unary: activations take and give one float type");
   launchKernel(unaryKernel, gridFor(n), 256, 0, stream, op, inType, x, xData, outType, out, n,
                param);
+  return cudaGetLastError();
+}
+
+cudaError_t concatInto(int elemBytes, IndexMap x, const void *xData, int64_t outer,
+                       int64_t extent, int64_t inner, int64_t outExtent, int64_t offset,
+                       void *out, cudaStream_t stream) {
+  int64_t n = outer * extent * inner;
+  if (n == 0)
+    return cudaSuccess;
+  if (elemBytes != 1 && elemBytes != 2 && elemBytes != 4 && elemBytes != 8)
+    return invalid("concat: elements of 1, 2, 4 or 8 bytes");
+  launchKernel(concatIntoKernel, gridFor(n), 256, 0, stream, elemBytes, x, xData, outer, extent,
+               inner, outExtent, offset, out);
   return cudaGetLastError();
 }
 

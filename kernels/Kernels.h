@@ -131,7 +131,7 @@ struct IndexMap {
 };
 
 enum class BinaryOp : int { Add, Sub, Mul, Div };
-enum class UnaryOp : int { Sigmoid, Silu, Relu, Copy, Rsqrt, Pow };
+enum class UnaryOp : int { Sigmoid, Silu, Relu, Copy, Rsqrt, Pow, Neg };
 
 /// out[i] = a[i] op b[i] over n contiguous output elements (fp32 math, or
 /// int64 for integer types; division by zero sets *error).
@@ -142,6 +142,12 @@ cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, In
 cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData,
                   ElemType outType, void *out, int64_t n, cudaStream_t stream,
                   float param = 0.0f);
+/// One input of a concatenation: x, viewed as [outer, extent, inner] (its
+/// elements reached through `x`), copied into out [outer, outExtent, inner]
+/// at `offset` along the middle dim. `elemBytes` is 1, 2, 4 or 8.
+cudaError_t concatInto(int elemBytes, IndexMap x, const void *xData, int64_t outer,
+                       int64_t extent, int64_t inner, int64_t outExtent, int64_t offset,
+                       void *out, cudaStream_t stream);
 /// The mean over the middle dim of x viewed as [outer, extent, inner] (x's
 /// elements reached through `x`), double sums, one rounding: out [outer, inner].
 cudaError_t mean(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,

@@ -110,6 +110,53 @@ Types inferMean(const Types &in, const OpAttrs &attrs, const Types &) {
   return {out};
 }
 
+Types inferTranspose(const Types &in, const OpAttrs &attrs, const Types &) {
+  const TensorType &x = in[0];
+  if (attrs.permutation.size() != x.shape.size())
+    fail("permutation of ", attrs.permutation.size(), " dims for ", x.str());
+  std::vector<bool> seen(x.shape.size(), false);
+  TensorType out{x.dtype, {}};
+  for (int64_t p : attrs.permutation) {
+    if (p < 0 || p >= static_cast<int64_t>(x.shape.size()) || seen[p])
+      fail("permutation entry ", p, " out of range or twice for ", x.str());
+    seen[p] = true;
+    out.shape.push_back(x.shape[p]);
+  }
+  return {out};
+}
+
+Types inferSlice(const Types &in, const OpAttrs &a, const Types &) {
+  const TensorType &x = in[0];
+  if (a.dim < 0 || a.dim >= static_cast<int64_t>(x.shape.size()))
+    fail("slice dim ", a.dim, " out of range for ", x.str());
+  int64_t extent = x.shape[a.dim];
+  if (a.start < 0 || a.end < a.start || (extent >= 0 && a.end > extent))
+    fail("slice [", a.start, ", ", a.end, ") out of range for dim ", a.dim, " of ", x.str());
+  TensorType out = x;
+  out.shape[a.dim] = a.end - a.start;
+  return {out};
+}
+
+Types inferConcat(const Types &in, const OpAttrs &a, const Types &) {
+  const TensorType &first = in[0];
+  if (a.dim < 0 || a.dim >= static_cast<int64_t>(first.shape.size()))
+    fail("concat dim ", a.dim, " out of range for ", first.str());
+  TensorType out = first;
+  out.shape[a.dim] = 0;
+  for (const TensorType &t : in) {
+    if (t.dtype != first.dtype || t.shape.size() != first.shape.size())
+      fail("concat inputs ", first.str(), " and ", t.str(), " differ in type or rank");
+    for (size_t d = 0; d < t.shape.size(); ++d)
+      if (static_cast<int64_t>(d) != a.dim && !dimsMatch(t.shape[d], first.shape[d]))
+        fail("concat inputs ", first.str(), " and ", t.str(), " differ outside dim ", a.dim);
+    if (t.shape[a.dim] < 0 || out.shape[a.dim] < 0)
+      out.shape[a.dim] = -1;
+    else if (__builtin_add_overflow(out.shape[a.dim], t.shape[a.dim], &out.shape[a.dim]))
+      fail("the concatenated dim does not fit 64 bits");
+  }
+  return {out};
+}
+
 Types inferPow(const Types &in, const OpAttrs &attrs, const Types &) {
   expectFloat(in[0], "x");
   if (!std::isfinite(attrs.exponent))
@@ -361,6 +408,10 @@ const std::vector<OpSchema> &allOpSchemas() {
       {"silu", 1, 1, {}, {}, inferUnary},
       {"relu", 1, 1, {}, {}, inferUnary},
       {"rsqrt", 1, 1, {}, {}, inferUnary},
+      {"neg", 1, 1, {}, {}, inferUnary},
+      {"transpose", 1, 1, {"permutation"}, {}, inferTranspose},
+      {"slice", 1, 1, {"dim", "start", "end"}, {}, inferSlice},
+      {"concat", -1, 1, {"dim"}, {}, inferConcat},
       {"pow", 1, 1, {"exponent"}, {}, inferPow},
       {"mean", 1, 1, {"dim"}, {"keepdim"}, inferMean},
       {"reshape", 1, 1, {}, {}, inferReshape, /*isView=*/true},
@@ -410,6 +461,9 @@ const std::vector<AttrField> &attrFields() {
       {"sizes", AttrKind::I64Array, nullptr, nullptr, nullptr, &OpAttrs::sizes},
       {"exponent", AttrKind::F32, &OpAttrs::exponent},
       {"keepdim", AttrKind::Bool, nullptr, nullptr, &OpAttrs::keepdim},
+      {"permutation", AttrKind::I64Array, nullptr, nullptr, nullptr, &OpAttrs::permutation},
+      {"start", AttrKind::I64, nullptr, &OpAttrs::start},
+      {"end", AttrKind::I64, nullptr, &OpAttrs::end},
   };
   return fields;
 }

@@ -36,7 +36,7 @@ struct RankRule {
 /// buffer): the one place that says what an op is to the runtime.
 struct OpSchema {
   std::string_view name;
-  int numInputs;
+  int numInputs;  // -1: one or more (concat)
   int numOutputs; // -1: as many as the attributes say (split)
   std::vector<std::string_view> requiredAttrs;
   std::vector<std::string_view> optionalAttrs;

@@ -251,8 +251,11 @@ void validateFunction(PlanFunction &fn, const Where &w) {
     if (!schema)
       fail(sw.text, ": unknown kernel '", step.op, "'");
     sw.text += " '" + step.op + "'";
-    if (static_cast<int>(step.inputs.size()) != schema->numInputs)
-      fail(sw.text, ": takes ", schema->numInputs, " inputs, got ",
+    if (schema->numInputs < 0 ? step.inputs.empty()
+                              : static_cast<int>(step.inputs.size()) != schema->numInputs)
+      fail(sw.text, ": takes ", schema->numInputs < 0 ? std::string("one or more")
+                                                      : std::to_string(schema->numInputs),
+           " inputs, got ",
            step.inputs.size());
     size_t wantOutputs = schema->numOutputs >= 0
                              ? static_cast<size_t>(schema->numOutputs)

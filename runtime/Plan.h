@@ -52,6 +52,8 @@ struct OpAttrs {
   bool transposeW = true;
   float exponent = 1.0f; // pow
   bool keepdim = false;  // mean
+  std::vector<int64_t> permutation; // transpose
+  int64_t start = 0, end = 0;       // slice
 };
 
 /// How fusion-run fills an argument with random data: each role has a

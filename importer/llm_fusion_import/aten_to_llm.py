@@ -108,13 +108,35 @@ class _Writer:
 
 def to_llm_module(program: torch.export.ExportedProgram, name: str = "piece",
                   world_size: int = 1) -> tuple[str, list[str]]:
-    """The module text and the kind of each argument ("parameter:fqn" or
-    "input:name"), in argument order."""
+    """The module text of the whole program and the kind of each argument
+    ("parameter:fqn" or "user_input:name"), in argument order."""
     graph = program.graph
-    w = _Writer()
-    args, arg_kinds = [], []
     sig = {s.arg.name: s for s in program.graph_signature.input_specs}
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    body = [n for n in graph.nodes if n.op == "call_function"]
+    outputs = list(graph.output_node().args[0])
+    kinds = []
+    for n in placeholders:
+        spec = sig.get(n.name)
+        kind = spec.kind.name.lower() if spec else "user_input"
+        kinds.append(f"parameter:{spec.target}" if kind == "parameter" else f"{kind}:{n.name}")
+    text = to_llm_function(name, placeholders, body, outputs)
+    return _wrap(text, world_size), kinds
+
+
+def _wrap(functions: str, world_size: int) -> str:
+    if world_size != 1:
+        return (f"module attributes {{llm.world_size = {world_size} : i64}} {{\n"
+                + functions + "}\n")
+    return functions
+
+
+def to_llm_function(name: str, inputs: list, body: list, outputs: list) -> str:
+    """One `func.func` from fx nodes: `inputs` become the arguments (in
+    order), `body` the ops (in order), `outputs` the results."""
+    w = _Writer()
     value = {}
+    args = []
 
     def operand(a, like_elt=None):
         if isinstance(a, torch.fx.Node):
@@ -123,24 +145,12 @@ def to_llm_module(program: torch.export.ExportedProgram, name: str = "piece",
             return w.constant(a, like_elt)
         raise ImportError_(f"operand {a!r} is not a tensor or a scalar")
 
-    for node in graph.nodes:
-        if node.op == "placeholder":
-            spec = sig.get(node.name)
-            val = node.meta["val"]
-            ssa = "%" + node.name
-            w.types[ssa] = _tensor_type(val)
-            value[node.name] = ssa
-            args.append(f"{ssa}: {w.types[ssa]}")
-            kind = spec.kind.name.lower() if spec else "input"
-            arg_kinds.append(f"parameter:{spec.target}" if kind == "parameter"
-                             else f"{kind}:{node.name}")
-            continue
-        if node.op == "output":
-            outs = node.args[0]
-            names = [value[o.name] for o in outs]
-            w.lines.append("  return " + ", ".join(names) + " : "
-                           + ", ".join(w.types[n] for n in names))
-            continue
+    for node in inputs:
+        ssa = "%" + node.name
+        w.types[ssa] = _tensor_type(node.meta["val"])
+        value[node.name] = ssa
+        args.append(f"{ssa}: {w.types[ssa]}")
+    for node in body:
         target = node.target
         val = node.meta.get("val")
         if target == aten._assert_tensor_metadata.default:
@@ -183,15 +193,50 @@ def to_llm_module(program: torch.export.ExportedProgram, name: str = "piece",
             if bias is not None:
                 out = w.op("add", [out, operand(bias)], [], res_ty, ssa)
             value[node.name] = out
+        elif target == aten.sym_size.int:
+            continue  # shape arithmetic: result types come from the metadata
+        elif target in (aten.clone.default, aten.alias.default):
+            value[node.name] = operand(node.args[0])
+        elif target == aten.neg.default:
+            value[node.name] = w.op("neg", [operand(node.args[0])], [], res_ty, ssa)
+        elif target in (aten.transpose.int, aten.permute.default):
+            rank = len(node.args[0].meta["val"].shape)
+            if target == aten.transpose.int:
+                a, b = (d % rank for d in node.args[1:3])
+                perm = list(range(rank))
+                perm[a], perm[b] = perm[b], perm[a]
+            else:
+                perm = [d % rank for d in node.args[1]]
+            value[node.name] = w.op("transpose", [operand(node.args[0])],
+                                    [f"permutation = array<i64: {', '.join(map(str, perm))}>"],
+                                    res_ty, ssa)
+        elif target == aten.slice.Tensor:
+            src = node.args[0].meta["val"]
+            dim = node.args[1] % src.dim() if len(node.args) > 1 else 0
+            start = node.args[2] if len(node.args) > 2 and node.args[2] is not None else 0
+            end = node.args[3] if len(node.args) > 3 and node.args[3] is not None else None
+            step = node.args[4] if len(node.args) > 4 else 1
+            extent = src.shape[dim]
+            if step != 1 or not isinstance(extent, int) or not isinstance(start, int):
+                raise UnsupportedOp(f"{target} with step {step} or a dynamic dim at {_where(node)}")
+            end = extent if end is None or (isinstance(end, int) and end > extent) else end
+            if start < 0 or end < 0:
+                start, end = start % extent, end % extent
+            value[node.name] = w.op("slice", [operand(node.args[0])],
+                                    [f"dim = {dim} : i64", f"start = {start} : i64",
+                                     f"end = {end} : i64"], res_ty, ssa)
+        elif target == aten.cat.default:
+            parts = [w.cast_to(operand(p), res_elt) for p in node.args[0]]
+            dim = (node.args[1] if len(node.args) > 1 else 0) % val.dim()
+            value[node.name] = w.op("concat", parts, [f"dim = {dim} : i64"], res_ty, ssa)
+        elif target == aten.unsqueeze.default:
+            value[node.name] = w.op("reshape", [operand(node.args[0])], [], res_ty, ssa)
         elif target in (aten.view.default, aten._unsafe_view.default, aten.reshape.default):
             value[node.name] = w.op("reshape", [operand(node.args[0])], [], res_ty, ssa)
         else:
             raise UnsupportedOp(f"no llm translation of {target} at {_where(node)}")
-    results = graph.output_node().args[0]
-    result_types = ", ".join(w.types[value[o.name]] for o in results)
-    header = f"func.func @{name}(" + ", ".join(args) + f") -> ({result_types}) {{"
-    body = "\n".join([header] + w.lines + ["}"])
-    if world_size != 1:
-        body = (f"module attributes {{llm.world_size = {world_size} : i64}} {{\n"
-                + body + "\n}")
-    return body + "\n", arg_kinds
+    names = [value[o.name] for o in outputs]
+    w.lines.append("  return " + ", ".join(names) + " : " + ", ".join(w.types[n] for n in names))
+    header = f"func.func @{name}(" + ", ".join(args) + ") -> (" + \
+        ", ".join(w.types[n] for n in names) + ") {"
+    return "\n".join([header] + w.lines + ["}"]) + "\n"

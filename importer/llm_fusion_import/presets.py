@@ -82,3 +82,29 @@ def piece(preset: str, name: str, seed: int = 0, tokens: int = 5, dtype=torch.bf
     gen = torch.Generator().manual_seed(seed + 1)
     inputs = tuple(torch.randn(1, tokens, hidden, generator=gen).to(dtype) for _ in range(n_inputs))
     return cls(layer).eval(), inputs
+
+
+class WholeLayer(torch.nn.Module):
+    """A whole decoder layer, with the rotary cos and sin as inputs (as the
+    model computes them once for all layers); attention runs through SDPA,
+    where the importer cuts the layer (partition.py)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        layer.self_attn.config._attn_implementation = "sdpa"
+
+    def forward(self, hidden, cos, sin):
+        out = self.layer(hidden, position_embeddings=(cos, sin), attention_mask=None)
+        return out[0] if isinstance(out, tuple) else out
+
+
+def whole_layer(preset: str, seed: int = 0, tokens: int = 5, dtype=torch.bfloat16):
+    """A decoder layer and its inputs: hidden [1, tokens, hidden], cos, sin."""
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+    config = tiny_config(preset)
+    layer = decoder_layer(preset, config, seed=seed, dtype=dtype)
+    gen = torch.Generator().manual_seed(seed + 1)
+    hidden = torch.randn(1, tokens, config.hidden_size, generator=gen).to(dtype)
+    cos, sin = LlamaRotaryEmbedding(config)(hidden, torch.arange(tokens)[None])
+    return WholeLayer(layer).eval(), (hidden, cos.to(dtype), sin.to(dtype))

@@ -9,7 +9,8 @@ import torch
 
 from llm_fusion_import import UnsupportedOp, import_module
 from llm_fusion_import.check import compare, fuse
-from llm_fusion_import.presets import piece
+from llm_fusion_import.partition import import_layer
+from llm_fusion_import.presets import piece, whole_layer
 
 
 def _import(tmp_path, preset, name, dtype=torch.bfloat16, tokens=5):
@@ -66,3 +67,26 @@ def test_unsupported_op_names_the_aten_op_and_the_source_line(tmp_path):
         import_module(Cumsum(), (torch.randn(1, 4, 8),), str(tmp_path), progress=lambda *_: None)
     assert "aten.cumsum" in str(e.value)
     assert "test_import.py" in str(e.value)
+
+
+@pytest.mark.parametrize("preset", ["llama", "qwen3"])
+def test_whole_layer_cut_at_attention(tmp_path, bin_dir, preset):
+    """The layer is cut at SDPA into the piece before attention (input norm,
+    q/k/v projections, q/k norms, rotary embedding) and the piece after (o
+    projection, residual, post-attention norm, MLP). Every piece matches
+    PyTorch's values at the cuts: bit for bit unfused, within a rounding
+    fused."""
+    module, inputs = whole_layer(preset, seed=2, tokens=6)
+    pieces = import_layer(module, inputs, str(tmp_path), progress=lambda *_: None)
+    assert len(pieces) == 2
+    norms = {"llama": 1, "qwen3": 3}[preset]  # input norm, and q and k norms in Qwen3
+    before = fuse(bin_dir, pieces[0])
+    assert before["patterns"]["RaiseRMSNorm"]["fused"] == norms
+    after = fuse(bin_dir, pieces[1])
+    assert after["patterns"]["AddRMSNorm"]["fused"] == 1
+    for p in pieces:
+        for which in ("module.mlir", "fused.mlir"):
+            for c in compare(bin_dir, p, which):
+                assert c.ok, f"{preset} {p} {which} output {c.output}: rms error {c.rms_rel}"
+        assert all(c.max_abs == 0.0 for c in compare(bin_dir, p, "module.mlir"))
+    assert (tmp_path / "layer.mlir").exists()

@@ -178,6 +178,78 @@ void meanKernel(const KernelCall &call) {
   });
 }
 
+/// Copies element by element between layouts: out linear index i reads x's
+/// element `source(i)` (row-major logical index). Bytes are copied as they
+/// are, so every element type moves unchanged.
+template <typename Source>
+void gatherElements(const Tensor &x, const Tensor &y, const Source &source) {
+  size_t es = dtypeSize(x.dtype());
+  parallelFor(y.numel(), 4, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      std::memcpy(y.elementPtr(i), x.elementPtr(source(i)), es);
+  });
+}
+
+/// Row-major strides of a shape.
+Shape rowMajorStrides(const Shape &shape) {
+  Shape strides(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;)
+    strides[d - 1] = strides[d] * shape[d];
+  return strides;
+}
+
+void transposeKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  const std::vector<int64_t> &perm = call.step.attrs.permutation;
+  Shape xs = rowMajorStrides(x.shape());
+  gatherElements(x, y, [&](int64_t i) {
+    int64_t src = 0;
+    for (size_t d = perm.size(); d-- > 0;) {
+      int64_t extent = y.shape()[d];
+      src += (i % extent) * xs[perm[d]];
+      i /= extent;
+    }
+    return src;
+  });
+}
+
+void sliceKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  int64_t dim = call.step.attrs.dim, start = call.step.attrs.start;
+  Shape ys = rowMajorStrides(y.shape()), xs = rowMajorStrides(x.shape());
+  gatherElements(x, y, [&](int64_t i) {
+    int64_t src = 0;
+    for (size_t d = 0; d < ys.size(); ++d) {
+      int64_t idx = i / ys[d];
+      i %= ys[d];
+      src += (static_cast<int64_t>(d) == dim ? idx + start : idx) * xs[d];
+    }
+    return src;
+  });
+}
+
+void concatKernel(const KernelCall &call) {
+  const Tensor &y = call.outputs[0];
+  int64_t dim = call.step.attrs.dim, inner = 1, outer = 1;
+  for (int64_t d = dim + 1; d < y.rank(); ++d)
+    inner *= y.dim(d);
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= y.dim(d);
+  size_t es = dtypeSize(y.dtype());
+  int64_t offset = 0; // along dim, where the current input starts
+  for (const Tensor &x : call.inputs) {
+    int64_t extent = x.dim(dim), block = extent * inner;
+    parallelFor(outer * block, 4, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        int64_t o = i / block, rest = i % block;
+        std::memcpy(y.elementPtr(o * y.dim(dim) * inner + offset * inner + rest),
+                    x.elementPtr(i), es);
+      }
+    });
+    offset += extent;
+  }
+}
+
 } // namespace
 
 void registerElementwiseKernels(KernelRegistry &r) {
@@ -190,6 +262,10 @@ void registerElementwiseKernels(KernelRegistry &r) {
   r.add("silu", Device::CPU, unaryKernel<silu>);
   r.add("relu", Device::CPU, unaryKernel<relu>);
   r.add("rsqrt", Device::CPU, unaryKernel<rsqrt>);
+  r.add("neg", Device::CPU, unaryKernel<neg>);
+  r.add("transpose", Device::CPU, transposeKernel);
+  r.add("slice", Device::CPU, sliceKernel);
+  r.add("concat", Device::CPU, concatKernel);
   r.add("pow", Device::CPU, powKernel);
   r.add("mean", Device::CPU, meanKernel);
   r.add("all_reduce", Device::CPU, allReduceKernel);

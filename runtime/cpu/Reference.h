@@ -26,6 +26,7 @@ inline float sigmoid(float x) { return 1.0f / (1.0f + expNeg(x)); }
 /// PyTorch's form; silu(-inf) is NaN as in PyTorch.
 inline float silu(float x) { return x / (1.0f + expNeg(x)); }
 inline float relu(float x) { return std::isnan(x) ? x : (x > 0.0f ? x : 0.0f); }
+inline float neg(float x) { return -x; }
 /// 1 / sqrt(x), one rounding of each (as torch.rsqrt on the CPU).
 inline float rsqrt(float x) { return 1.0f / std::sqrt(x); }
 /// x ^ e; e = 2 is exactly x * x (as a decomposed RMSNorm squares).

@@ -178,6 +178,47 @@ void powKernel(const KernelCall &c) {
         "pow");
 }
 
+/// A permutation: x made contiguous, then read through permuted strides.
+void transposeKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  if (y.rank() > k::kMaxDims)
+    fail("transpose: more than ", k::kMaxDims, " dims");
+  Scratch dense(x.numel() * dtypeSize(x.dtype()));
+  copyContiguous(x, dense.data);
+  const std::vector<int64_t> &perm = c.step.attrs.permutation;
+  std::vector<int64_t> strides(x.rank(), 1);
+  for (int64_t d = x.rank() - 1; d > 0; --d)
+    strides[d - 1] = strides[d] * x.dim(d);
+  k::IndexMap m;
+  m.outRank = static_cast<int>(y.rank());
+  for (int d = 0; d < m.outRank; ++d) {
+    m.outSizes[d] = y.dim(d);
+    m.bcastStrides[d] = strides[perm[d]];
+  }
+  m.layoutRank = 1;
+  m.layoutSizes[0] = std::max<int64_t>(x.numel(), 1);
+  m.layoutStrides[0] = 1;
+  check(k::unary(k::UnaryOp::Copy, elem(x.dtype()), m, dense.data, elem(y.dtype()), y.data(),
+                 y.numel(), stream()),
+        "transpose");
+}
+
+void concatKernel(const KernelCall &c) {
+  const Tensor &y = c.outputs[0];
+  int64_t dim = c.step.attrs.dim, outer = 1, inner = 1, offset = 0;
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= y.dim(d);
+  for (int64_t d = dim + 1; d < y.rank(); ++d)
+    inner *= y.dim(d);
+  for (const Tensor &x : c.inputs) {
+    check(k::concatInto(static_cast<int>(dtypeSize(x.dtype())), indexMap(x, x.shape()),
+                        x.buffer()->data, outer, x.dim(dim), inner, y.dim(dim), offset, y.data(),
+                        stream()),
+          "concat");
+    offset += x.dim(dim);
+  }
+}
+
 void meanKernel(const KernelCall &c) {
   const Tensor &x = c.inputs[0], &y = c.outputs[0];
   int64_t rank = x.rank(), dim = c.step.attrs.dim < 0 ? c.step.attrs.dim + rank : c.step.attrs.dim;
@@ -225,6 +266,12 @@ void copySliceKernel(const KernelCall &c) {
   Tensor slice = *Tensor(x.dtype(), x.shape(), buffer)
                       .sliceView(c.step.attrs.dim, c.step.attrs.k, y.dim(c.step.attrs.dim));
   copyContiguous(slice, y.data());
+}
+
+void sliceKernel(const KernelCall &c) {
+  PlanStep step = c.step; // copy_slice reads the first index from k
+  step.attrs.k = c.step.attrs.start;
+  copySliceKernel(KernelCall{step, c.inputs, c.outputs, c.comm});
 }
 
 void rmsNormKernel(const KernelCall &c) {
@@ -409,6 +456,10 @@ KernelRegistry makeRegistry() {
   r.add("silu", d, unaryKernel<k::UnaryOp::Silu>);
   r.add("relu", d, unaryKernel<k::UnaryOp::Relu>);
   r.add("rsqrt", d, unaryKernel<k::UnaryOp::Rsqrt>);
+  r.add("neg", d, unaryKernel<k::UnaryOp::Neg>);
+  r.add("transpose", d, transposeKernel);
+  r.add("slice", d, sliceKernel);
+  r.add("concat", d, concatKernel);
   r.add("pow", d, powKernel);
   r.add("mean", d, meanKernel);
   r.add("all_reduce", d, allReduceKernel);

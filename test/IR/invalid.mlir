@@ -560,3 +560,27 @@ func.func @pow_infinite_exponent(%x: tensor<4xf32>) {
   %p = llm.pow %x {exponent = 0x7F800000 : f32} : tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @transpose_not_a_permutation(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{expects a permutation of [0, 2), got 0 out of range or twice}}
+  %t = llm.transpose %x {permutation = array<i64: 0, 0>} : (tensor<2x3xf32>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @slice_out_of_range(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{expects 0 <= start <= end <= 8, got [4, 9)}}
+  %s = llm.slice %x {dim = 1 : i64, start = 4 : i64, end = 9 : i64} : (tensor<2x8xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @concat_mismatched(%a: tensor<2x8xf32>, %b: tensor<3x8xf32>) {
+  // expected-error @+1 {{expects inputs to agree on every dim but 1}}
+  %c = llm.concat %a, %b {dim = 1 : i64} : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<2x16xf32>
+  return
+}

@@ -137,4 +137,20 @@ func.func @decomposed_norm_ops(%x: tensor<?x64xf32>) -> (tensor<?x64xf32>, tenso
   return %sq, %r, %m2 : tensor<?x64xf32>, tensor<?x1xf32>, tensor<?xf32>
 }
 
+
+// The layout ops of a rotary embedding.
+// CHECK-LABEL: func.func @rotary_ops
+func.func @rotary_ops(%x: tensor<1x?x4x16xbf16>) -> (tensor<1x4x?x16xbf16>, tensor<1x?x4x16xbf16>) {
+  // CHECK: llm.transpose %{{.+}} {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x?x4x16xbf16>) -> tensor<1x4x?x16xbf16>
+  %t = llm.transpose %x {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x?x4x16xbf16>) -> tensor<1x4x?x16xbf16>
+  // CHECK: llm.slice %{{.+}} {dim = 3 : i64, end = 16 : i64, start = 8 : i64} : (tensor<1x?x4x16xbf16>) -> tensor<1x?x4x8xbf16>
+  %hi = llm.slice %x {dim = 3 : i64, start = 8 : i64, end = 16 : i64} : (tensor<1x?x4x16xbf16>) -> tensor<1x?x4x8xbf16>
+  %lo = llm.slice %x {dim = 3 : i64, start = 0 : i64, end = 8 : i64} : (tensor<1x?x4x16xbf16>) -> tensor<1x?x4x8xbf16>
+  // CHECK: llm.neg %{{.+}} : tensor<1x?x4x8xbf16>
+  %n = llm.neg %hi : tensor<1x?x4x8xbf16>
+  // CHECK: llm.concat %{{.+}}, %{{.+}} {dim = 3 : i64} : (tensor<1x?x4x8xbf16>, tensor<1x?x4x8xbf16>) -> tensor<1x?x4x16xbf16>
+  %r = llm.concat %n, %lo {dim = 3 : i64} : (tensor<1x?x4x8xbf16>, tensor<1x?x4x8xbf16>) -> tensor<1x?x4x16xbf16>
+  return %t, %r : tensor<1x4x?x16xbf16>, tensor<1x?x4x16xbf16>
+}
+
 }

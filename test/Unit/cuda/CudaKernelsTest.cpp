@@ -447,6 +447,23 @@ TEST_CASE("topk, gather, elementwise, cast and matmul match the CPU", "[cuda][mi
       Plan pr = oneStepPlan("rsqrt", {}, {x}, {x}, 1);
       setRoles(pr, {InputRole::NormWeight});
       compareBackends(pr, ++seed, describe("rsqrt", t, tokens, 96));
+      Plan pn = oneStepPlan("neg", {}, {x}, {x}, 1);
+      compareBackends(pn, ++seed, describe("neg", t, tokens, 96));
+      // The layout ops of a rotary embedding: transpose, slice, concat.
+      OpAttrs ta;
+      ta.permutation = {1, 0, 2};
+      Plan ptr = oneStepPlan("transpose", ta, {x}, {{t, {3, tokens, 96}}}, 1);
+      compareBackends(ptr, ++seed, describe("transpose", t, tokens, 96));
+      OpAttrs sa;
+      sa.dim = 2;
+      sa.start = 48;
+      sa.end = 96;
+      Plan psl = oneStepPlan("slice", sa, {x}, {{t, {tokens, 3, 48}}}, 1);
+      compareBackends(psl, ++seed, describe("slice", t, tokens, 96));
+      OpAttrs ca;
+      ca.dim = 2;
+      Plan pcat = oneStepPlan("concat", ca, {x, {t, {tokens, 3, 32}}}, {{t, {tokens, 3, 128}}}, 1);
+      compareBackends(pcat, ++seed, describe("concat", t, tokens, 96));
       for (float e : {2.0f, 3.0f}) {
         OpAttrs pa;
         pa.exponent = e;

@@ -1,0 +1,132 @@
+"""Cutting an exported layer into pieces at opaque regions.
+
+Attention (scaled_dot_product_attention) is left to the engine's attention
+kernel, as vLLM splits its graphs at attention: the graph is cut there, and
+each stretch between cuts becomes a piece, one `func.func`, whose arguments
+are the parameters and values it reads from outside and whose results are
+the values read after it. PyTorch's values at every cut are recorded by
+running the exported graph, so each piece can be checked on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import torch
+
+from .aten_to_llm import _wrap, to_llm_function
+
+aten = torch.ops.aten
+
+# Ops that stay outside the pieces.
+OPAQUE = {aten.scaled_dot_product_attention.default}
+
+
+def _save(path: str, t: torch.Tensor) -> None:
+    a = t.detach().cpu()
+    a = a.to(torch.float32) if a.is_floating_point() else a
+    np.save(path, a.numpy())
+
+
+def record_values(program: torch.export.ExportedProgram, user_inputs: tuple) -> dict:
+    """Every node's value when the exported graph runs on `user_inputs`."""
+    sig = program.graph_signature
+    state = program.state_dict
+    placeholders = [n for n in program.graph.nodes if n.op == "placeholder"]
+    by_name = {s.arg.name: s for s in sig.input_specs}
+    flat, it = [], iter(user_inputs)
+    for n in placeholders:
+        spec = by_name[n.name]
+        flat.append(state[spec.target] if spec.kind.name in ("PARAMETER", "BUFFER") else next(it))
+    values = {}
+
+    class Recorder(torch.fx.Interpreter):
+        def run_node(self, n):
+            out = super().run_node(n)
+            values[n.name] = out
+            return out
+
+    with torch.no_grad():
+        Recorder(program.graph_module).run(*flat)
+    return values
+
+
+def split(program: torch.export.ExportedProgram):
+    """The pieces: (inputs, body, outputs) of fx nodes, in graph order."""
+    graph = program.graph
+    nodes = [n for n in graph.nodes if n.op == "call_function"]
+    stretches, current = [], []
+    for n in nodes:
+        if n.target in OPAQUE:
+            stretches.append(current)
+            current = []
+        else:
+            current.append(n)
+    stretches.append(current)
+    pieces = []
+    for body in stretches:
+        inside = {n.name for n in body}
+        inputs, outputs = [], []
+        for n in body:
+            for a in n.all_input_nodes:
+                # Shape arithmetic (sym_size) is not a tensor: types carry it.
+                if (a.name not in inside and a not in inputs
+                        and isinstance(a.meta.get("val"), torch.Tensor)):
+                    inputs.append(a)
+        for n in body:
+            if any(u.name not in inside for u in n.users) and n not in outputs:
+                if n.meta.get("val") is not None and isinstance(n.meta["val"], torch.Tensor):
+                    outputs.append(n)
+        # The token dim must stay dynamic: a piece that only reads
+        # placeholders keeps them in placeholder order.
+        if body and outputs:
+            pieces.append((inputs, body, outputs))
+    return pieces
+
+
+def import_layer(module: torch.nn.Module, example_inputs: tuple, out_dir: str,
+                 name: str = "layer", token_dim: int = 1, progress=print) -> list:
+    """Exports a whole layer, cuts it at attention, and writes each piece as
+    out_dir/pieceK/ (module.mlir, argI.npy, expectedI.npy, manifest.json) and
+    all pieces as functions of out_dir/layer.mlir."""
+    os.makedirs(out_dir, exist_ok=True)
+    tokens = torch.export.Dim("T", min=2, max=1 << 20)
+    dynamic = tuple({token_dim: tokens} for _ in example_inputs)
+    progress(f"fusion-import: exporting {type(module).__name__} (torch.export, dynamic tokens)")
+    with torch.no_grad():
+        program = torch.export.export(module.eval(), example_inputs, dynamic_shapes=dynamic,
+                                      strict=False).run_decompositions({})
+    values = record_values(program, example_inputs)
+    targets = {s.arg.name: s.target for s in program.graph_signature.input_specs
+               if s.kind.name in ("PARAMETER", "BUFFER")}
+    pieces = split(program)
+    progress(f"fusion-import: {len(pieces)} pieces (cut at attention)")
+    functions, manifests = [], []
+    for k, (inputs, body, outputs) in enumerate(pieces):
+        fname = f"{name}_piece{k}"
+        text = to_llm_function(fname, inputs, body, outputs)
+        functions.append(text)
+        pdir = os.path.join(out_dir, f"piece{k}")
+        os.makedirs(pdir, exist_ok=True)
+        with open(os.path.join(pdir, "module.mlir"), "w") as f:
+            f.write(_wrap(text, 1))
+        for i, n in enumerate(inputs):
+            _save(os.path.join(pdir, f"arg{i}.npy"), values[n.name])
+        for i, n in enumerate(outputs):
+            _save(os.path.join(pdir, f"expected{i}.npy"), values[n.name])
+        manifest = {
+            "function": fname, "module": "module.mlir",
+            "arguments": [f"parameter:{targets[n.name]}" if n.name in targets else f"value:{n.name}"
+                          for n in inputs],
+            "outputs": [f"expected{i}.npy" for i in range(len(outputs))],
+            "output_names": [n.name for n in outputs],
+            "output_dtypes": [str(values[n.name].dtype).replace("torch.", "") for n in outputs],
+        }
+        with open(os.path.join(pdir, "manifest.json"), "w") as f:
+            json.dump(manifest, f, indent=1)
+        manifests.append(pdir)
+    with open(os.path.join(out_dir, f"{name}.mlir"), "w") as f:
+        f.write(_wrap("\n".join(functions), 1))
+    return manifests

@@ -8,6 +8,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -181,4 +183,43 @@ bool mlir::llm::isWideningCastToF32(Operation *cast) {
     return false;
   Type src = elementTypeOf(c.getX());
   return src.isF32() || src.isBF16() || src.isF16();
+}
+
+/// `v` can be available before `point`: already, or through pure producers
+/// in `point`'s block that can move up (memoized in `ok`).
+static bool hoistable(Value v, Operation *point, ArrayRef<Operation *> chain,
+                      llvm::DenseMap<Operation *, bool> &ok, int depth) {
+  if (availableBefore(v, point))
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def || def->getBlock() != point->getBlock() || llvm::is_contained(chain, def) ||
+      !isPure(def) || def->getNumRegions() != 0 || depth > 64)
+    return false;
+  auto [it, inserted] = ok.try_emplace(def, false);
+  if (!inserted)
+    return it->second;
+  bool all = llvm::all_of(def->getOperands(), [&](Value operand) {
+    return hoistable(operand, point, chain, ok, depth + 1);
+  });
+  ok[def] = all;
+  return all;
+}
+
+bool mlir::llm::canHoistBefore(ValueRange values, Operation *point,
+                               ArrayRef<Operation *> chain) {
+  llvm::DenseMap<Operation *, bool> ok;
+  return llvm::all_of(values, [&](Value v) { return hoistable(v, point, chain, ok, 0); });
+}
+
+void mlir::llm::hoistDefinitionsBefore(PatternRewriter &rewriter, ValueRange values,
+                                       Operation *point) {
+  SmallVector<Value> later;
+  for (Value v : values)
+    if (!availableBefore(v, point))
+      later.push_back(v);
+  if (!later.empty()) {
+    LogicalResult moved = moveValueDefinitions(rewriter, later, point);
+    assert(succeeded(moved) && "canHoistBefore approved this move");
+    (void)moved;
+  }
 }

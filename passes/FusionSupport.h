@@ -72,6 +72,14 @@ void setFusedInsertionPoint(PatternRewriter &rewriter, ArrayRef<Operation *> cha
 /// chain among the operands, or no point keeping dominance), or nullopt.
 MissReason checkPlacement(ArrayRef<Operation *> chain, ValueRange operands);
 
+/// Whether every value of `values` is available before `point`, or is
+/// defined in its block after it by pure ops whose own operands are (or can
+/// be made) available there, none of them in `chain`: then
+/// hoistDefinitionsBefore can move those definitions up.
+bool canHoistBefore(ValueRange values, Operation *point, ArrayRef<Operation *> chain);
+/// Moves the definitions of `values` (and what they need) before `point`.
+void hoistDefinitionsBefore(PatternRewriter &rewriter, ValueRange values, Operation *point);
+
 /// `add` does not broadcast: both operands and the result have one type.
 bool isSameTypeAdd(Operation *add);
 

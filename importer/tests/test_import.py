@@ -82,6 +82,9 @@ def test_whole_layer_cut_at_attention(tmp_path, bin_dir, preset):
     norms = {"llama": 1, "qwen3": 3}[preset]  # input norm, and q and k norms in Qwen3
     before = fuse(bin_dir, pieces[0])
     assert before["patterns"]["RaiseRMSNorm"]["fused"] == norms
+    if preset == "qwen3":  # q and k norms of separate projections, on [1, T, H, D]
+        assert before["patterns"]["QKRMSNorm"]["fused"] == 1
+    assert before["totals"]["missed"] == 0
     after = fuse(bin_dir, pieces[1])
     assert after["patterns"]["AddRMSNorm"]["fused"] == 1
     for p in pieces:

@@ -41,6 +41,53 @@ static std::pair<Operation *, Operation *> inOrder(Operation *a, Operation *b) {
   return a->isBeforeInBlock(b) ? std::make_pair(a, b) : std::make_pair(b, a);
 }
 
+MissReason checkQKNormPair(Operation *normQ, Operation *normK);
+MissReason checkQKNormAttrs(Operation *normQ, Operation *normK);
+
+/// `reshape` only splits the last dim into heads: [..., H*D] -> [..., H, D]
+/// (a per-head view of a projection, as imported graphs write q and k).
+static bool isHeadView(Operation *reshape) {
+  auto in = cast<RankedTensorType>(reshape->getOperand(0).getType());
+  auto out = cast<RankedTensorType>(reshape->getResult(0).getType());
+  if (in.getRank() < 1 || out.getRank() != in.getRank() + 1 || in.isDynamicDim(in.getRank() - 1) ||
+      out.isDynamicDim(out.getRank() - 1) || out.getDimSize(out.getRank() - 1) <= 0)
+    return false;
+  int64_t d = out.getDimSize(out.getRank() - 1), hd = in.getDimSize(in.getRank() - 1);
+  return out.isDynamicDim(out.getRank() - 2) || out.getDimSize(out.getRank() - 2) * d == hd;
+}
+
+/// q and k from separate projections of one hidden state, each viewed per
+/// head: rms_norm(reshape(matmul(x, wq))), rms_norm(reshape(matmul(x, wk))).
+MissReason checkQKNormSeparate(Operation *mq, Operation *mk, Operation *rq, Operation *rk,
+                               Operation *nq, Operation *nk) {
+  if (mq == mk)
+    return std::string("q and k bind the same projection");
+  // Either binding of two symmetric chains matches; the earlier norm is q,
+  // so the fused op is the same whichever the driver tries first.
+  if (nq->getBlock() == nk->getBlock() && nk->isBeforeInBlock(nq))
+    return std::string("q is taken to be the earlier norm");
+  if (!isHeadView(rq) || !isHeadView(rk))
+    return std::string("a q/k reshape is not a per-head view [..., H*D] -> [..., H, D]");
+  if (MissReason r = checkQKNormAttrs(nq, nk))
+    return r;
+  // At the q norm, q and its weight are available; k's projection often
+  // comes later (the rotary embedding reads q first) and can move up.
+  auto k = cast<RMSNormOp>(nk);
+  if (!canHoistBefore({k.getX(), k.getW()}, nq, {nq, nk}))
+    return checkQKNormPair(nq, nk);
+  return std::nullopt;
+}
+
+void fuseQKNorm(PatternRewriter &rewriter, Operation *normQ, Operation *normK);
+
+/// Fuses a separate-projection pair at the q norm, moving k's projection
+/// (pure, as canHoistBefore checked) up first when it comes later.
+void fuseQKNormSeparate(PatternRewriter &rewriter, Operation *normQ, Operation *normK) {
+  auto nk = cast<RMSNormOp>(normK);
+  hoistDefinitionsBefore(rewriter, {nk.getX(), nk.getW()}, normQ);
+  fuseQKNorm(rewriter, normQ, normK);
+}
+
 MissReason checkQKNorm(Operation *split, Operation *reshapeQ,
                                   Operation *reshapeK, Operation *normQ,
                                   Operation *normK) {
@@ -53,6 +100,13 @@ MissReason checkQKNorm(Operation *split, Operation *reshapeQ,
                   ", not the feature dim");
   if (!isHeadSplit(reshapeQ, s.getResult(0)) || !isHeadSplit(reshapeK, s.getResult(1)))
     return std::string("a q/k reshape is not a head split [T, H*D] -> [T*H, D]");
+  return checkQKNormPair(normQ, normK);
+}
+
+/// The checks on the two norms' attributes, whatever q and k come from.
+MissReason checkQKNormAttrs(Operation *normQ, Operation *normK) {
+  if (normQ == normK)
+    return std::string("q and k bind the same norm");
   auto nq = cast<RMSNormOp>(normQ), nk = cast<RMSNormOp>(normK);
   if (nq.getEpsilon() != nk.getEpsilon())
     return reason("q and k norms use different epsilon (",
@@ -62,6 +116,14 @@ MissReason checkQKNorm(Operation *split, Operation *reshapeQ,
                   nq.getWeightBiasValue(), " vs ", nk.getWeightBiasValue(), ")");
   if (normQ->getBlock() != normK->getBlock())
     return std::string("the q and k norms are in different blocks");
+  return std::nullopt;
+}
+
+/// The attribute checks, then a place for the fused op.
+MissReason checkQKNormPair(Operation *normQ, Operation *normK) {
+  if (MissReason r = checkQKNormAttrs(normQ, normK))
+    return r;
+  auto nq = cast<RMSNormOp>(normQ), nk = cast<RMSNormOp>(normK);
   auto [first, second] = inOrder(normQ, normK);
   return checkPlacement({first, second},
                         {nq.getX(), nk.getX(), nq.getW(), nk.getW()});
@@ -124,6 +186,32 @@ void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
       return;
     if (MissReason r = checkQKNorm(split, rq, rk, nq, nk))
       misses.push_back({named(nq), *r, nq});
+  });
+  // Separate projections: the per-head norms of two matmuls of one value.
+  llvm::SmallPtrSet<Value, 8> seen;
+  root->walk([&](MatmulOp matmul) {
+    Value x = matmul.getX();
+    if (!seen.insert(x).second)
+      return;
+    SmallVector<std::array<Operation *, 3>> heads; // matmul, reshape, norm
+    for (Operation *user : x.getUsers()) {
+      auto mm = dyn_cast<MatmulOp>(user);
+      if (!mm || mm.getX() != x)
+        continue;
+      for (Operation *r : mm->getUsers())
+        if (auto reshape = dyn_cast<ReshapeOp>(r))
+          for (Operation *n : reshape->getUsers())
+            if (auto norm = dyn_cast<RMSNormOp>(n); norm && norm.getX() == reshape)
+              heads.push_back({mm, reshape, norm});
+    }
+    if (heads.size() != 2)
+      return;
+    if (heads[1][2]->getBlock() == heads[0][2]->getBlock() &&
+        heads[1][2]->isBeforeInBlock(heads[0][2]))
+      std::swap(heads[0], heads[1]);
+    if (MissReason r = checkQKNormSeparate(heads[0][0], heads[1][0], heads[0][1], heads[1][1],
+                                           heads[0][2], heads[1][2]))
+      misses.push_back({named(heads[0][2]), *r, heads[0][2]});
   });
 }
 

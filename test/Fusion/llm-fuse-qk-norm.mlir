@@ -169,3 +169,62 @@ func.func @no_fuse_qk_one_kv_head_epsilon(%qkv: tensor<?x1280xbf16>, %wq: tensor
   %kn = llm.rms_norm %k, %wk {epsilon = 1.0e-05 : f32} : (tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
   return %qn, %kn : tensor<?x128xbf16>, tensor<?x128xbf16>
 }
+
+// -----
+
+// q and k from separate projections of one hidden state, normed per head on
+// [1, T, H, D] views (Qwen3, Gemma3, GLM-4.5 as torch.export writes them).
+// CHECK-LABEL: func.func @fuse_qk_separate_projections
+// CHECK: %[[Q:.+]] = llm.reshape
+// CHECK: %[[K:.+]] = llm.reshape
+// CHECK: llm.fused_qk_rms_norm %[[Q]], %[[K]]
+// CHECK-NOT: llm.rms_norm
+func.func @fuse_qk_separate_projections(%x: tensor<1x?x64xbf16>, %wq: tensor<64x64xbf16>, %wk: tensor<32x64xbf16>,
+                                        %gq: tensor<16xbf16>, %gk: tensor<16xbf16>) -> (tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>) {
+  %q = llm.matmul %x, %wq : (tensor<1x?x64xbf16>, tensor<64x64xbf16>) -> tensor<1x?x64xbf16>
+  %qh = llm.reshape %q : tensor<1x?x64xbf16> to tensor<1x?x4x16xbf16>
+  %qn = llm.rms_norm %qh, %gq {epsilon = 1.0e-06 : f32} : (tensor<1x?x4x16xbf16>, tensor<16xbf16>) -> tensor<1x?x4x16xbf16>
+  %k = llm.matmul %x, %wk : (tensor<1x?x64xbf16>, tensor<32x64xbf16>) -> tensor<1x?x32xbf16>
+  %kh = llm.reshape %k : tensor<1x?x32xbf16> to tensor<1x?x2x16xbf16>
+  %kn = llm.rms_norm %kh, %gk {epsilon = 1.0e-06 : f32} : (tensor<1x?x2x16xbf16>, tensor<16xbf16>) -> tensor<1x?x2x16xbf16>
+  return %qn, %kn : tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>
+}
+
+// -----
+
+// Separate projections with different epsilons: a remark, not a fusion.
+// CHECK-LABEL: func.func @no_fuse_qk_separate_epsilon
+// CHECK-NOT: llm.fused_qk_rms_norm
+func.func @no_fuse_qk_separate_epsilon(%x: tensor<1x?x64xbf16>, %wq: tensor<64x64xbf16>, %wk: tensor<32x64xbf16>,
+                                       %gq: tensor<16xbf16>, %gk: tensor<16xbf16>) -> (tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>) {
+  %q = llm.matmul %x, %wq : (tensor<1x?x64xbf16>, tensor<64x64xbf16>) -> tensor<1x?x64xbf16>
+  %qh = llm.reshape %q : tensor<1x?x64xbf16> to tensor<1x?x4x16xbf16>
+  // expected-remark @+1 {{missed fusion QKRMSNorm (llm-fuse-qk-norm): q and k norms use different epsilon}}
+  %qn = llm.rms_norm %qh, %gq {epsilon = 1.0e-06 : f32} : (tensor<1x?x4x16xbf16>, tensor<16xbf16>) -> tensor<1x?x4x16xbf16>
+  %k = llm.matmul %x, %wk : (tensor<1x?x64xbf16>, tensor<32x64xbf16>) -> tensor<1x?x32xbf16>
+  %kh = llm.reshape %k : tensor<1x?x32xbf16> to tensor<1x?x2x16xbf16>
+  %kn = llm.rms_norm %kh, %gk {epsilon = 1.0e-05 : f32} : (tensor<1x?x2x16xbf16>, tensor<16xbf16>) -> tensor<1x?x2x16xbf16>
+  return %qn, %kn : tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>
+}
+
+// -----
+
+// The q norm's output is read (by the rotary embedding) before k's
+// projection is computed: the k projection moves up and the pair fuses at
+// the q norm.
+// CHECK-LABEL: func.func @fuse_qk_separate_k_projection_later
+// CHECK: llm.matmul
+// CHECK: llm.matmul
+// CHECK: llm.fused_qk_rms_norm
+// CHECK: llm.neg
+func.func @fuse_qk_separate_k_projection_later(%x: tensor<1x?x64xbf16>, %wq: tensor<64x64xbf16>, %wk: tensor<32x64xbf16>,
+                                               %gq: tensor<16xbf16>, %gk: tensor<16xbf16>) -> (tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>) {
+  %q = llm.matmul %x, %wq : (tensor<1x?x64xbf16>, tensor<64x64xbf16>) -> tensor<1x?x64xbf16>
+  %qh = llm.reshape %q : tensor<1x?x64xbf16> to tensor<1x?x4x16xbf16>
+  %qn = llm.rms_norm %qh, %gq {epsilon = 1.0e-06 : f32} : (tensor<1x?x4x16xbf16>, tensor<16xbf16>) -> tensor<1x?x4x16xbf16>
+  %qr = llm.neg %qn : tensor<1x?x4x16xbf16>
+  %k = llm.matmul %x, %wk : (tensor<1x?x64xbf16>, tensor<32x64xbf16>) -> tensor<1x?x32xbf16>
+  %kh = llm.reshape %k : tensor<1x?x32xbf16> to tensor<1x?x2x16xbf16>
+  %kn = llm.rms_norm %kh, %gk {epsilon = 1.0e-06 : f32} : (tensor<1x?x2x16xbf16>, tensor<16xbf16>) -> tensor<1x?x2x16xbf16>
+  return %qr, %kn : tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Here (MLIR and the importer's venv): imports whole Llama and Qwen3 layers
+# (cut at attention), translates each piece unfused and fused to plans, and
+# stages them with their .npy inputs and PyTorch's outputs in .gpu/imported/
+# (ignored; the device tool carries it). There (no MLIR, no torch):
+#   python3 importer/llm_fusion_import/gpu_check.py build-gpu/bin/fusion-run .gpu/imported
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${BUILD_DIR:-$root/build}/bin
+python=$("$root/scripts/python-env.sh")
+out="$root/.gpu/imported"
+rm -rf "$out" && mkdir -p "$out"
+for preset in llama qwen3; do
+  PYTHONPATH="$root/importer" "$python" -m llm_fusion_import --preset "$preset" \
+    --out "$out/$preset" --tokens "${TOKENS:-37}" > /dev/null
+  for piece in "$out/$preset"/piece*; do
+    "$bin/fusion-translate" --llm-to-plan "$piece/module.mlir" -o "$piece/unfused.json"
+    "$bin/fusion-opt" "$piece/module.mlir" --llm-fusion-pipeline |
+      "$bin/fusion-translate" --llm-to-plan -o "$piece/fused.json"
+  done
+done
+du -sh "$out"

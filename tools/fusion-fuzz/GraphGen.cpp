@@ -15,6 +15,7 @@ std::string_view chainKindName(ChainKind kind) {
   case ChainKind::Router: return "router";
   case ChainKind::QKNorm: return "qk-norm";
   case ChainKind::Plain: return "plain";
+  case ChainKind::DecomposedNorm: return "decomposed-norm";
   }
   return "plain";
 }
@@ -321,6 +322,36 @@ void qkNorm(Emitter &e, Rng &rng) {
   e.result(parts[2]);
 }
 
+/// An RMSNorm as torch.export writes it: casts around f32 arithmetic for a
+/// 16-bit input, operands in either order, sometimes a near form the raise
+/// must leave alone (pow 3, a mean over another dim, the normalized value
+/// used again).
+void decomposedNorm(Emitter &e, Rng &rng) {
+  std::string dt = rng.pick(kFloatTypes);
+  std::string d = std::to_string(rng.pick(std::vector<int>{16, 32, 64}));
+  std::string xt = Emitter::tensor({e.tokens(), d}, dt), ft = Emitter::tensor({e.tokens(), d}, "f32");
+  std::string x = e.arg(xt), w = e.arg(Emitter::tensor({d}, dt));
+  std::string xf = dt == "f32" ? x : e.op1("cast", {x}, "", ft);
+  // The raised rms_norm rounds once where the chain rounds at every step
+  // (the mean, + eps, rsqrt, the products): within a rounding, not bit for bit.
+  e.needsAccuracy = true;
+  std::string exponent = rng.chance(10) ? "3.0" : "2.0";
+  std::string sq = e.op1("pow", {xf}, "exponent = " + exponent + " : f32", ft);
+  bool lastDim = !rng.chance(10);
+  std::string mt = lastDim ? Emitter::tensor({e.tokens(), "1"}, "f32")
+                           : Emitter::tensor({"1", d}, "f32");
+  std::string ms = e.op1("mean", {sq}, std::string("dim = ") + (lastDim ? "-1" : "0") +
+                                          " : i64, keepdim = true", mt);
+  std::string eps = e.constant(rng.chance(50) ? "1.0e-06" : "1.0e-05", "tensor<f32>");
+  std::string ve = rng.chance(50) ? e.op1("add", {ms, eps}, "", mt) : e.op1("add", {eps, ms}, "", mt);
+  std::string r = e.op1("rsqrt", {ve}, "", mt);
+  std::string n = rng.chance(50) ? e.op1("mul", {xf, r}, "", ft) : e.op1("mul", {r, xf}, "", ft);
+  std::string nb = dt == "f32" ? n : e.op1("cast", {n}, "", xt);
+  e.result(rng.chance(50) ? e.op1("mul", {w, nb}, "", xt) : e.op1("mul", {nb, w}, "", xt));
+  if (rng.chance(10))
+    e.result(n); // the normalized value used again: no raise
+}
+
 void plain(Emitter &e, Rng &rng) {
   std::string dt = rng.pick(kFloatTypes);
   std::string x = Emitter::tensor({e.tokens(), "32"}, dt);
@@ -339,7 +370,7 @@ GraphSpec randomGraph(Rng &rng) {
   spec.shareSeed = rng.next();
   int64_t n = 1 + static_cast<int64_t>(rng.below(6));
   for (int64_t i = 0; i < n; ++i)
-    spec.chains.push_back({static_cast<ChainKind>(rng.below(6)), rng.next()});
+    spec.chains.push_back({static_cast<ChainKind>(rng.below(7)), rng.next()});
   return spec;
 }
 
@@ -355,6 +386,7 @@ GeneratedGraph emitGraph(const GraphSpec &spec) {
     case ChainKind::Router: router(e, rng); break;
     case ChainKind::QKNorm: qkNorm(e, rng); break;
     case ChainKind::Plain: plain(e, rng); break;
+    case ChainKind::DecomposedNorm: decomposedNorm(e, rng); break;
     }
   }
   GeneratedGraph g;

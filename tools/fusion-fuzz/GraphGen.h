@@ -23,7 +23,15 @@
 
 namespace llmf::fuzz {
 
-enum class ChainKind : uint8_t { AddNorm, AllReduceNorm, GatedQuant, Router, QKNorm, Plain };
+enum class ChainKind : uint8_t {
+  AddNorm,
+  AllReduceNorm,
+  GatedQuant,
+  Router,
+  QKNorm,
+  Plain,
+  DecomposedNorm,
+};
 std::string_view chainKindName(ChainKind kind);
 
 struct ChainSpec {

@@ -37,8 +37,12 @@ struct DecomposedRMSNorm {
   AddOp addEps;
   RsqrtOp rsqrt;
   MulOp norm;
-  CastOp castOut; // back to x's type; null without castIn
-  MulOp root;
+  CastOp castOut; // back to x's type before the weight; null without castIn
+  MulOp root;     // the weight multiply
+  /// Gemma: the weight multiply runs in f32 (`n * (1 + w.float())`) and this
+  /// cast back to x's type ends the chain; null otherwise.
+  CastOp finalCast;
+  Operation *end() { return finalCast ? finalCast.getOperation() : root.getOperation(); }
 };
 
 /// The epsilon of a splat float constant, or nullopt.
@@ -55,15 +59,17 @@ static std::optional<float> splatEpsilon(Value v) {
 /// fails, or empty when it may be raised.
 static std::optional<DecomposedRMSNorm> matchDecomposedRMSNorm(Operation *rootOp,
                                                                MissReason &why) {
-  auto root = dyn_cast<MulOp>(rootOp);
+  CastOp finalCast = dyn_cast<CastOp>(rootOp);
+  auto root = finalCast ? finalCast.getX().getDefiningOp<MulOp>() : dyn_cast<MulOp>(rootOp);
   if (!root)
     return std::nullopt;
   for (unsigned side = 0; side < 2; ++side) {
     DecomposedRMSNorm c;
     c.root = root;
+    c.finalCast = finalCast;
     c.w = root->getOperand(1 - side);
     Value normed = root->getOperand(side);
-    if ((c.castOut = normed.getDefiningOp<CastOp>()))
+    if (!finalCast && (c.castOut = normed.getDefiningOp<CastOp>()))
       normed = c.castOut.getX();
     c.norm = normed.getDefiningOp<MulOp>();
     if (!c.norm)
@@ -86,9 +92,18 @@ static std::optional<DecomposedRMSNorm> matchDecomposedRMSNorm(Operation *rootOp
       // A chain. The input is what the cast to f32 read when the result is
       // cast back to that type; otherwise the chain's own input.
       c.castIn = xf.getDefiningOp<CastOp>();
-      if (c.castOut && c.castIn && c.castIn.getX().getType() == c.castOut.getType())
+      CastOp back = finalCast ? finalCast : c.castOut;
+      // Gemma's f32 weight multiply, seen from the multiply: the chain ends
+      // at the cast after it (the cast-rooted pattern raises it whole).
+      if (!finalCast && !c.castOut && c.castIn && root->hasOneUse())
+        if (auto after = dyn_cast<CastOp>(*root->getUsers().begin());
+            after && after.getType() == c.castIn.getX().getType())
+          return std::nullopt;
+      if (back && c.castIn && c.castIn.getX().getType() == back.getType())
         c.x = c.castIn.getX();
-      else {
+      else if (finalCast) {
+        continue; // a cast that does not return to the input's type
+      } else {
         c.castIn = nullptr;
         c.x = xf;
       }
@@ -110,8 +125,11 @@ static std::optional<DecomposedRMSNorm> matchDecomposedRMSNorm(Operation *rootOp
                (!wType.isDynamicDim(0) && !xType.isDynamicDim(rank - 1) &&
                 wType.getDimSize(0) != xType.getDimSize(rank - 1)))
         why = reason("the weight ", wType, " is not a vector over the last dim of ", xType);
-      else if (c.root.getType() != c.x.getType())
-        why = reason("the result ", c.root.getType(), " is not of the input's type ", xType);
+      else if (c.end()->getResult(0).getType() != c.x.getType())
+        why = reason("the result ", c.end()->getResult(0).getType(),
+                     " is not of the input's type ", xType);
+      else if (finalCast && !onlyUsedBy(c.root, {finalCast}))
+        why = reason("the f32 weighted value", kOtherUsers);
       else if (!onlyUsedBy(c.pow, {c.mean}) || !onlyUsedBy(c.mean, {c.addEps}) ||
                !onlyUsedBy(c.addEps, {c.rsqrt}) || !onlyUsedBy(c.rsqrt, {c.norm}))
         why = reason("an intermediate of the mean square", kOtherUsers);
@@ -134,8 +152,9 @@ void raiseRMSNorm(PatternRewriter &rewriter, Operation *rootOp) {
   std::optional<DecomposedRMSNorm> c = matchDecomposedRMSNorm(rootOp, why);
   assert(c && !why && "rewrite called on a chain its check rejected");
   rewriter.setInsertionPoint(rootOp);
-  SmallVector<Operation *> ops{c->root, c->norm, c->rsqrt, c->mean};
-  auto raised = RMSNormOp::create(rewriter, fusedLoc(rewriter, ops), c->root.getType(), c->x,
+  SmallVector<Operation *> ops{c->end(), c->norm, c->rsqrt, c->mean};
+  auto raised = RMSNormOp::create(rewriter, fusedLoc(rewriter, ops),
+                                  c->end()->getResult(0).getType(), c->x,
                                   c->w, rewriter.getF32FloatAttr(*splatEpsilon(c->eps)),
                                   rewriter.getF32FloatAttr(0.0f));
   // The chain's other ops are dead now; the greedy driver erases them.
@@ -157,10 +176,12 @@ namespace {
 /// Every decomposed RMSNorm left: a chain whose structure matched but a
 /// check failed.
 void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
-  root->walk([&](MulOp mul) {
+  root->walk([&](Operation *op) {
+    if (!isa<MulOp, CastOp>(op))
+      return;
     MissReason why;
-    if (matchDecomposedRMSNorm(mul, why) && why)
-      misses.push_back({kRaisePattern, *why, mul});
+    if (matchDecomposedRMSNorm(op, why) && why)
+      misses.push_back({kRaisePattern, *why, op});
   });
 }
 

@@ -101,3 +101,29 @@ func.func @no_fuse_normalized_value_used(%x: tensor<4x32xf32>, %w: tensor<32xf32
   %y = llm.mul %w, %n : (tensor<32xf32>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return %y, %n : tensor<4x32xf32>, tensor<4x32xf32>
 }
+
+// -----
+
+// Gemma's norm: the weight multiply in f32 with 1 + w.float(), then the
+// cast back to x's type ends the chain. Raised to rms_norm on x with the f32
+// weight expression (the cleanup then folds it into weight_bias = 1).
+// CHECK-LABEL: func.func @fuse_gemma_f32_weight
+// CHECK-SAME: (%[[X:.+]]: tensor<?x64xbf16>, %[[W:.+]]: tensor<64xbf16>)
+// CHECK: %[[W1:.+]] = llm.add
+// CHECK-NEXT: %[[Y:.+]] = llm.rms_norm %[[X]], %[[W1]] {epsilon = 9.99999997E-7 : f32} : (tensor<?x64xbf16>, tensor<64xf32>) -> tensor<?x64xbf16>
+// CHECK-NEXT: return %[[Y]]
+func.func @fuse_gemma_f32_weight(%x: tensor<?x64xbf16>, %w: tensor<64xbf16>) -> tensor<?x64xbf16> {
+  %eps = llm.constant dense<1.0e-06> : tensor<f32>
+  %one = llm.constant dense<1.0> : tensor<f32>
+  %xf = llm.cast %x : tensor<?x64xbf16> to tensor<?x64xf32>
+  %sq = llm.pow %xf {exponent = 2.0 : f32} : tensor<?x64xf32>
+  %ms = llm.mean %sq {dim = -1 : i64, keepdim = true} : (tensor<?x64xf32>) -> tensor<?x1xf32>
+  %ve = llm.add %ms, %eps : (tensor<?x1xf32>, tensor<f32>) -> tensor<?x1xf32>
+  %r = llm.rsqrt %ve : tensor<?x1xf32>
+  %n = llm.mul %xf, %r : (tensor<?x64xf32>, tensor<?x1xf32>) -> tensor<?x64xf32>
+  %wf = llm.cast %w : tensor<64xbf16> to tensor<64xf32>
+  %w1 = llm.add %wf, %one : (tensor<64xf32>, tensor<f32>) -> tensor<64xf32>
+  %yf = llm.mul %n, %w1 : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  %y = llm.cast %yf : tensor<?x64xf32> to tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
+}

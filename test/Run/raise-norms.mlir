@@ -44,3 +44,26 @@ func.func @f32_norm(%x: tensor<?x96xf32>, %w: tensor<96xf32>) -> tensor<?x96xf32
   %y = llm.mul %n, %w : (tensor<?x96xf32>, tensor<96xf32>) -> tensor<?x96xf32>
   return %y : tensor<?x96xf32>
 }
+
+// Gemma: the raised norm meets the Gemma fold and the residual add.
+// RUN: fusion-run %s --function gemma_norm --dim 9 --compare %t.mlir | FileCheck %s --check-prefix=GEMMA
+// FUSED-LABEL: func.func @gemma_norm
+// FUSED: llm.fused_add_rms_norm {{.*}}weight_bias = 1.0
+// GEMMA: PASS: all 2 outputs match (accuracy)
+func.func @gemma_norm(%h: tensor<?x128xbf16>, %res: tensor<?x128xbf16>, %w: tensor<128xbf16>)
+    -> (tensor<?x128xbf16>, tensor<?x128xbf16>) {
+  %eps = llm.constant dense<1.0e-06> : tensor<f32>
+  %one = llm.constant dense<1.0> : tensor<f32>
+  %x = llm.add %h, %res : (tensor<?x128xbf16>, tensor<?x128xbf16>) -> tensor<?x128xbf16>
+  %xf = llm.cast %x : tensor<?x128xbf16> to tensor<?x128xf32>
+  %sq = llm.pow %xf {exponent = 2.0 : f32} : tensor<?x128xf32>
+  %ms = llm.mean %sq {dim = -1 : i64, keepdim = true} : (tensor<?x128xf32>) -> tensor<?x1xf32>
+  %ve = llm.add %ms, %eps : (tensor<?x1xf32>, tensor<f32>) -> tensor<?x1xf32>
+  %r = llm.rsqrt %ve : tensor<?x1xf32>
+  %n = llm.mul %xf, %r : (tensor<?x128xf32>, tensor<?x1xf32>) -> tensor<?x128xf32>
+  %wf = llm.cast %w : tensor<128xbf16> to tensor<128xf32>
+  %w1 = llm.add %wf, %one : (tensor<128xf32>, tensor<f32>) -> tensor<128xf32>
+  %yf = llm.mul %n, %w1 : (tensor<?x128xf32>, tensor<128xf32>) -> tensor<?x128xf32>
+  %y = llm.cast %yf : tensor<?x128xf32> to tensor<?x128xbf16>
+  return %y, %x : tensor<?x128xbf16>, tensor<?x128xbf16>
+}

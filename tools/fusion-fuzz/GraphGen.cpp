@@ -346,8 +346,17 @@ void decomposedNorm(Emitter &e, Rng &rng) {
   std::string ve = rng.chance(50) ? e.op1("add", {ms, eps}, "", mt) : e.op1("add", {eps, ms}, "", mt);
   std::string r = e.op1("rsqrt", {ve}, "", mt);
   std::string n = rng.chance(50) ? e.op1("mul", {xf, r}, "", ft) : e.op1("mul", {r, xf}, "", ft);
-  std::string nb = dt == "f32" ? n : e.op1("cast", {n}, "", xt);
-  e.result(rng.chance(50) ? e.op1("mul", {w, nb}, "", xt) : e.op1("mul", {nb, w}, "", xt));
+  if (dt != "f32" && rng.chance(30)) {
+    // Gemma: n * (1 + w.float()) in f32, then the cast back ends the chain.
+    std::string wf = e.op1("cast", {w}, "", Emitter::tensor({d}, "f32"));
+    std::string one = e.constant("1.0", "tensor<f32>");
+    std::string w1 = e.op1("add", {wf, one}, "", Emitter::tensor({d}, "f32"));
+    std::string yf = rng.chance(50) ? e.op1("mul", {n, w1}, "", ft) : e.op1("mul", {w1, n}, "", ft);
+    e.result(e.op1("cast", {yf}, "", xt));
+  } else {
+    std::string nb = dt == "f32" ? n : e.op1("cast", {n}, "", xt);
+    e.result(rng.chance(50) ? e.op1("mul", {w, nb}, "", xt) : e.op1("mul", {nb, w}, "", xt));
+  }
   if (rng.chance(10))
     e.result(n); // the normalized value used again: no raise
 }

@@ -6,9 +6,9 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
@@ -16,30 +16,25 @@
 using namespace mlir;
 using namespace mlir::llm;
 
-Type mlir::llm::elementTypeOf(Value v) {
-  return cast<ShapedType>(v.getType()).getElementType();
-}
+Type mlir::llm::elementTypeOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
 
 bool mlir::llm::onlyUsedBy(Value value, ArrayRef<Operation *> users) {
-  return llvm::all_of(value.getUsers(), [&](Operation *user) {
-    return llvm::is_contained(users, user);
-  });
+  return llvm::all_of(value.getUsers(),
+                      [&](Operation *user) { return llvm::is_contained(users, user); });
 }
 
 /// `v` is available right before `point` (same block or an enclosing one).
 static bool availableBefore(Value v, Operation *point) {
   Block *block = point->getBlock();
   if (auto arg = dyn_cast<BlockArgument>(v))
-    return arg.getOwner() == block ||
-           arg.getOwner()->getParent()->isAncestor(block->getParent());
+    return arg.getOwner() == block || arg.getOwner()->getParent()->isAncestor(block->getParent());
   Operation *def = v.getDefiningOp();
   if (def->getBlock() == block)
     return def->isBeforeInBlock(point);
   return def->getParentRegion()->isProperAncestor(block->getParent());
 }
 
-Operation *mlir::llm::fusedInsertionPoint(ArrayRef<Operation *> chain,
-                                          ValueRange operands) {
+Operation *mlir::llm::fusedInsertionPoint(ArrayRef<Operation *> chain, ValueRange operands) {
   Operation *first = chain.front(), *root = chain.back();
   Block *block = root->getBlock();
   if (llvm::any_of(chain, [&](Operation *op) { return op->getBlock() != block; }))
@@ -66,15 +61,14 @@ Operation *mlir::llm::fusedInsertionPoint(ArrayRef<Operation *> chain,
   return root;
 }
 
-MissReason mlir::llm::checkNormInputWeightDTypeMatch(Value input,
-                                                     Value weight) {
+MissReason mlir::llm::checkNormInputWeightDTypeMatch(Value input, Value weight) {
   Type in = elementTypeOf(input), w = elementTypeOf(weight);
   if (in == w)
     return std::nullopt;
   std::string reason;
   llvm::raw_string_ostream os(reason);
-  os << "norm input element type " << in << " differs from weight element type "
-     << w << " (dtype-match check; a Gemma weight must be written as cast(w) + 1)";
+  os << "norm input element type " << in << " differs from weight element type " << w
+     << " (dtype-match check; a Gemma weight must be written as cast(w) + 1)";
   return reason;
 }
 
@@ -85,8 +79,7 @@ namespace {
 struct FusedOpCounter : RewriterBase::Listener {
   explicit FusedOpCounter(const FusionFamily &family) : family(family) {}
 
-  void notifyOperationInserted(Operation *op,
-                               OpBuilder::InsertPoint previous) override {
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint previous) override {
     if (previous.isSet()) // moved, not created
       return;
     std::string name = family.fusedPatternName(op);
@@ -109,18 +102,16 @@ struct FusedOpCounter : RewriterBase::Listener {
 };
 } // namespace
 
-FailureOr<FusionCounts>
-mlir::llm::runFusionFamily(Operation *root,
-                           const FrozenRewritePatternSet &patterns,
-                           const FusionFamily &family, bool emitRemarks,
-                           FusionReport *report) {
+FailureOr<FusionCounts> mlir::llm::runFusionFamily(Operation *root,
+                                                   const FrozenRewritePatternSet &patterns,
+                                                   const FusionFamily &family, bool emitRemarks,
+                                                   FusionReport *report) {
   FusedOpCounter counter(family);
   GreedyRewriteConfig config;
   config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
   config.setListener(&counter);
   if (failed(applyPatternsGreedily(root, patterns, config)))
-    return root->emitError() << family.passName
-                              << ": pattern application did not converge";
+    return root->emitError() << family.passName << ": pattern application did not converge";
 
   FusionCounts counts;
   for (const auto &entry : counter.counts) {
@@ -137,11 +128,10 @@ mlir::llm::runFusionFamily(Operation *root,
   for (const NearMiss &miss : misses) {
     ++counts.missed;
     if (report)
-      report->addMiss(family.passName, miss.pattern, miss.reason,
-                      miss.anchor->getLoc());
+      report->addMiss(family.passName, miss.pattern, miss.reason, miss.anchor->getLoc());
     if (emitRemarks)
-      miss.anchor->emitRemark() << "missed fusion " << miss.pattern << " ("
-                                << family.passName << "): " << miss.reason;
+      miss.anchor->emitRemark() << "missed fusion " << miss.pattern << " (" << family.passName
+                                << "): " << miss.reason;
   }
   return counts;
 }
@@ -153,8 +143,8 @@ Location mlir::llm::fusedLoc(PatternRewriter &rewriter, ArrayRef<Operation *> op
   return rewriter.getFusedLoc(locs);
 }
 
-void mlir::llm::setFusedInsertionPoint(PatternRewriter &rewriter,
-                                       ArrayRef<Operation *> chain, ValueRange operands) {
+void mlir::llm::setFusedInsertionPoint(PatternRewriter &rewriter, ArrayRef<Operation *> chain,
+                                       ValueRange operands) {
   Operation *point = fusedInsertionPoint(chain, operands);
   assert(point && "rewrite called on a chain its check rejected");
   rewriter.setInsertionPoint(point);
@@ -205,8 +195,7 @@ static bool hoistable(Value v, Operation *point, ArrayRef<Operation *> chain,
   return all;
 }
 
-bool mlir::llm::canHoistBefore(ValueRange values, Operation *point,
-                               ArrayRef<Operation *> chain) {
+bool mlir::llm::canHoistBefore(ValueRange values, Operation *point, ArrayRef<Operation *> chain) {
   llvm::DenseMap<Operation *, bool> ok;
   return llvm::all_of(values, [&](Value v) { return hoistable(v, point, chain, ok, 0); });
 }

@@ -15,8 +15,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/PatternMatch.h"
-#include "llvm/Support/raw_ostream.h"
 #include "mlir/Rewrite/FrozenRewritePatternSet.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <functional>
 #include <optional>
@@ -38,8 +38,7 @@ bool onlyUsedBy(Value value, ArrayRef<Operation *> users);
 /// dominance: before the first op of the chain when every operand is already
 /// available there, else before the root when no value of the chain is used
 /// between the first op and the root outside the chain. Null when neither.
-Operation *fusedInsertionPoint(ArrayRef<Operation *> chain,
-                               ValueRange operands);
+Operation *fusedInsertionPoint(ArrayRef<Operation *> chain, ValueRange operands);
 
 /// The dtype-match check of vLLM's `_norm_input_weight_dtype_match`: a norm
 /// whose weight element type differs from its input's (a plain f32 weight on
@@ -47,8 +46,7 @@ Operation *fusedInsertionPoint(ArrayRef<Operation *> chain,
 MissReason checkNormInputWeightDTypeMatch(Value input, Value weight);
 
 /// Formats a reason with MLIR's printers for types and attributes.
-template <typename... Args>
-std::string reason(const Args &...args) {
+template <typename... Args> std::string reason(const Args &...args) {
   std::string text;
   llvm::raw_string_ostream os(text);
   (os << ... << args);
@@ -115,10 +113,8 @@ struct FusionCounts {
 /// Applies `patterns` to `root` (a function) until fixpoint, then records fused chains
 /// per pattern and near misses in `report` (if any), emitting a remark per
 /// near miss when `emitRemarks`. Fails only if the rewrite did not converge.
-FailureOr<FusionCounts> runFusionFamily(Operation *root,
-                                        const FrozenRewritePatternSet &patterns,
-                                        const FusionFamily &family,
-                                        bool emitRemarks,
+FailureOr<FusionCounts> runFusionFamily(Operation *root, const FrozenRewritePatternSet &patterns,
+                                        const FusionFamily &family, bool emitRemarks,
                                         FusionReport *report);
 
 } // namespace mlir::llm

@@ -1,7 +1,7 @@
 //===- Compare.cpp - is a program's output what the reference computes? -===//
 
-#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Compare.h"
+#include "runtime/cpu/CpuBackend.h"
 
 #include "runtime/Error.h"
 #include "runtime/Parallel.h"
@@ -24,20 +24,28 @@ std::optional<CheckMode> parseCheckMode(std::string_view name) {
 
 std::string_view checkModeName(CheckMode mode) {
   switch (mode) {
-  case CheckMode::Accuracy: return "accuracy";
-  case CheckMode::Exact: return "exact";
-  case CheckMode::Tolerance: return "tolerance";
+  case CheckMode::Accuracy:
+    return "accuracy";
+  case CheckMode::Exact:
+    return "exact";
+  case CheckMode::Tolerance:
+    return "tolerance";
   }
   return "accuracy";
 }
 
 Tolerance defaultTolerance(DType t) {
   switch (t) {
-  case DType::F32: return {1e-5, 1e-5};
-  case DType::F16: return {1e-3, 1e-5};
-  case DType::BF16: return {1.6e-2, 1e-5};
-  case DType::F8E4M3FN: return {0.125, 1.0 / 512}; // one e4m3 step; its tiniest subnormal
-  default: return {0.0, 0.0};
+  case DType::F32:
+    return {1e-5, 1e-5};
+  case DType::F16:
+    return {1e-3, 1e-5};
+  case DType::BF16:
+    return {1.6e-2, 1e-5};
+  case DType::F8E4M3FN:
+    return {0.125, 1.0 / 512}; // one e4m3 step; its tiniest subnormal
+  default:
+    return {0.0, 0.0};
   }
 }
 
@@ -64,8 +72,7 @@ double valueAt(const Tensor &t, int64_t i) {
 
 /// How one element compares; `tie` decides index differences.
 template <typename Match, typename Tie>
-OutputDiff elementwise(const Tensor &a, const Tensor &b, const Match &match,
-                       const Tie &tie) {
+OutputDiff elementwise(const Tensor &a, const Tensor &b, const Match &match, const Tie &tie) {
   OutputDiff diff;
   diff.elements = a.numel();
   // Chunks on host threads, merged in order: the same result for any split.
@@ -138,8 +145,7 @@ ErrorStats errorsAgainst(const Tensor &x, const Tensor &wide) {
 }
 
 /// Accuracy mode for one float output: see Compare.h.
-void judgeAccuracy(const Tensor &cand, const Tensor &ref, const Tensor &wide,
-                   OutputDiff &diff) {
+void judgeAccuracy(const Tensor &cand, const Tensor &ref, const Tensor &wide, OutputDiff &diff) {
   int64_t n = cand.numel();
   double sumSqWide = 0.0, maxWide = 0.0;
   for (int64_t i = 0; i < n; ++i) {
@@ -151,8 +157,7 @@ void judgeAccuracy(const Tensor &cand, const Tensor &ref, const Tensor &wide,
     // Non-finite values must agree with the reference program's.
     double c = loadFloat(cand, i), r = loadFloat(ref, i);
     if (std::isfinite(c) != std::isfinite(r) ||
-        (!std::isfinite(c) && !floatsIdentical(c, r) &&
-         !(std::isnan(c) && std::isnan(r)))) {
+        (!std::isfinite(c) && !floatsIdentical(c, r) && !(std::isnan(c) && std::isnan(r)))) {
       if (diff.firstMismatch < 0) {
         diff.firstMismatch = i;
         diff.firstA = c;
@@ -180,8 +185,7 @@ OutputDiff compareOutputValues(const Tensor &cand, const Tensor &ref, CheckMode 
 
 } // namespace
 
-OutputDiff compareTensors(const Tensor &a, const Tensor &b,
-                          std::optional<Tolerance> tolerance,
+OutputDiff compareTensors(const Tensor &a, const Tensor &b, std::optional<Tolerance> tolerance,
                           const Tensor *partnerA, const Tensor *partnerB) {
   OutputDiff diff;
   if (!comparable(a, b, diff))
@@ -191,8 +195,7 @@ OutputDiff compareTensors(const Tensor &a, const Tensor &b,
   bool partners = !isF && partnerA && partnerB && partnerA->shape() == a.shape() &&
                   partnerB->shape() == b.shape();
   return elementwise(
-      a, b,
-      [&](double va, double vb) { return isF ? floatsMatch(va, vb, tol) : va == vb; },
+      a, b, [&](double va, double vb) { return isF ? floatsMatch(va, vb, tol) : va == vb; },
       [&](int64_t i, double, double) {
         return partners && floatsMatch(loadFloat(*partnerA, i), loadFloat(*partnerB, i),
                                        defaultTolerance(partnerA->dtype()));
@@ -230,8 +233,7 @@ OutputDiff compareOutputValues(const Tensor &cand, const Tensor &ref, CheckMode 
           int64_t row = i / k;
           double ka = loadFloat(*ranking, row * e + static_cast<int64_t>(va));
           double kb = loadFloat(*ranking, row * e + static_cast<int64_t>(vb));
-          return mode == CheckMode::Exact ? floatsIdentical(ka, kb)
-                                          : floatsMatch(ka, kb, keyTol);
+          return mode == CheckMode::Exact ? floatsIdentical(ka, kb) : floatsMatch(ka, kb, keyTol);
         });
   }
   Tolerance tol = tolerance.value_or(defaultTolerance(cand.dtype()));
@@ -240,14 +242,14 @@ OutputDiff compareOutputValues(const Tensor &cand, const Tensor &ref, CheckMode 
   case CheckMode::Exact:
     return elementwise(cand, ref, floatsIdentical, noTie);
   case CheckMode::Tolerance:
-    return elementwise(cand, ref,
-                       [&](double va, double vb) { return floatsMatch(va, vb, tol); }, noTie);
+    return elementwise(
+        cand, ref, [&](double va, double vb) { return floatsMatch(va, vb, tol); }, noTie);
   case CheckMode::Accuracy:
     break;
   }
   // Accuracy: the per-element counts are shown, the verdict is the model's.
-  diff = elementwise(cand, ref,
-                     [&](double va, double vb) { return floatsMatch(va, vb, tol); }, noTie);
+  diff = elementwise(
+      cand, ref, [&](double va, double vb) { return floatsMatch(va, vb, tol); }, noTie);
   diff.mismatches = 0;
   diff.firstMismatch = -1;
   if (!wide || wide->shape() != cand.shape())
@@ -334,12 +336,11 @@ int ProgramComparison::failures() const {
   return bad;
 }
 
-ProgramComparison comparePrograms(const Plan &ref, const PlanFunction &refFn,
-                                  const Plan &cand, const PlanFunction &candFn,
-                                  const std::vector<std::vector<Tensor>> &inputs,
-                                  CheckMode mode, std::optional<Tolerance> tolerance,
-                                  const Backend &refBackend, const Backend &candBackend,
-                                  bool poison) {
+ProgramComparison comparePrograms(const Plan &ref, const PlanFunction &refFn, const Plan &cand,
+                                  const PlanFunction &candFn,
+                                  const std::vector<std::vector<Tensor>> &inputs, CheckMode mode,
+                                  std::optional<Tolerance> tolerance, const Backend &refBackend,
+                                  const Backend &candBackend, bool poison) {
   RankRunOptions ro;
   ro.poison = poison;
   ProgramComparison result;
@@ -373,10 +374,10 @@ ProgramComparison comparePrograms(const Plan &ref, const PlanFunction &refFn,
       if (at[i].first >= 0)
         ranking = rankingValues(refFn.rankKeys[i], refRun.outputs[r][at[i].first],
                                 at[i].second >= 0 ? &refRun.outputs[r][at[i].second] : nullptr);
-      result.diffs[r].push_back(compareOutput(
-          candRun.outputs[r][i], refRun.outputs[r][i], mode, tolerance,
-          ranking.defined() ? &ranking : nullptr,
-          mode == CheckMode::Accuracy ? &wide.outputs[r][i] : nullptr));
+      result.diffs[r].push_back(
+          compareOutput(candRun.outputs[r][i], refRun.outputs[r][i], mode, tolerance,
+                        ranking.defined() ? &ranking : nullptr,
+                        mode == CheckMode::Accuracy ? &wide.outputs[r][i] : nullptr));
     }
   return result;
 }

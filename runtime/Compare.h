@@ -46,7 +46,7 @@ struct Tolerance {
 Tolerance defaultTolerance(DType t);
 
 struct OutputDiff {
-  std::string what;  // "shape", "dtype" or empty when comparable
+  std::string what; // "shape", "dtype" or empty when comparable
   int64_t elements = 0;
   int64_t mismatches = 0; // elements outside the check (per-element modes)
   int64_t ties = 0;       // index differences explained by equal ranking values
@@ -68,17 +68,15 @@ struct OutputDiff {
 /// within `tolerance` (the type's default when absent). `partnerA/B` are
 /// the ranked-value outputs of an index output (null when it has none): an
 /// index difference where they agree is a tie.
-OutputDiff compareTensors(const Tensor &a, const Tensor &b,
-                          std::optional<Tolerance> tolerance,
-                          const Tensor *partnerA = nullptr,
-                          const Tensor *partnerB = nullptr);
+OutputDiff compareTensors(const Tensor &a, const Tensor &b, std::optional<Tolerance> tolerance,
+                          const Tensor *partnerA = nullptr, const Tensor *partnerB = nullptr);
 
 /// One output under `mode`. `ranking` is the [rows, E] f32 ranking values
 /// of an index output (from rankingValues; null for other outputs), `wide`
 /// the wide evaluation's output (accuracy mode).
 OutputDiff compareOutput(const Tensor &cand, const Tensor &ref, CheckMode mode,
-                         std::optional<Tolerance> tolerance,
-                         const Tensor *ranking, const Tensor *wide);
+                         std::optional<Tolerance> tolerance, const Tensor *ranking,
+                         const Tensor *wide);
 
 /// The ranking values of `key` from the reference run's tensors at key.a
 /// and key.b: [rows, E] f32.
@@ -104,11 +102,10 @@ struct ProgramComparison {
 /// under `mode`: index outputs judged on the reference's ranking values,
 /// float outputs in accuracy mode against the widened reference on the CPU.
 /// Throws Error when either program fails to run.
-ProgramComparison comparePrograms(const Plan &ref, const PlanFunction &refFn,
-                                  const Plan &cand, const PlanFunction &candFn,
-                                  const std::vector<std::vector<Tensor>> &inputs,
-                                  CheckMode mode, std::optional<Tolerance> tolerance,
-                                  const Backend &refBackend,
+ProgramComparison comparePrograms(const Plan &ref, const PlanFunction &refFn, const Plan &cand,
+                                  const PlanFunction &candFn,
+                                  const std::vector<std::vector<Tensor>> &inputs, CheckMode mode,
+                                  std::optional<Tolerance> tolerance, const Backend &refBackend,
                                   const Backend &candBackend, bool poison = true);
 
 /// The plan with every bf16 and f16 buffer widened to f32 (fp8 and integer

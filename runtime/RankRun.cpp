@@ -12,8 +12,8 @@
 namespace llmf {
 
 RankRunResult runOnRanks(const Plan &plan, const PlanFunction &fn,
-                         const std::vector<std::vector<Tensor>> &inputs,
-                         const Backend &backend, const RankRunOptions &o) {
+                         const std::vector<std::vector<Tensor>> &inputs, const Backend &backend,
+                         const RankRunOptions &o) {
   int ranks = static_cast<int>(inputs.size());
   ThreadGroup group(ranks);
   RankRunResult result;

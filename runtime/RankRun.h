@@ -19,8 +19,8 @@
 namespace llmf {
 
 struct RankRunOptions {
-  bool poison = true;     ///< fill fresh results with NaN bytes before kernels
-  bool graph = false;     ///< capture one run and replay it (backends with graphs)
+  bool poison = true; ///< fill fresh results with NaN bytes before kernels
+  bool graph = false; ///< capture one run and replay it (backends with graphs)
   int warmup = 0, repeat = 1;
 };
 
@@ -36,8 +36,8 @@ struct RankRunResult {
 /// rank's message ("rank R: ...") when any rank fails; the others are
 /// released from their collectives, never left waiting.
 RankRunResult runOnRanks(const Plan &plan, const PlanFunction &fn,
-                         const std::vector<std::vector<Tensor>> &inputs,
-                         const Backend &backend, const RankRunOptions &options = {});
+                         const std::vector<std::vector<Tensor>> &inputs, const Backend &backend,
+                         const RankRunOptions &options = {});
 
 } // namespace llmf
 

@@ -8,12 +8,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Error.h"
 #include "runtime/Executor.h"
 #include "runtime/Inputs.h"
 #include "runtime/Plan.h"
 #include "runtime/RankRun.h"
+#include "runtime/cpu/CpuBackend.h"
 
 #include <cmath>
 #include <iostream>

@@ -45,8 +45,8 @@ int main(int argc, char **argv) {
   mlir::llm::buildLLMFusionPipeline(pm, options, report);
   if (mlir::failed(pm.run(*module)))
     return 1;
-  std::cout << "fused " << report->totalFused() << " chains, missed "
-            << report->totalMissed() << "\n"
+  std::cout << "fused " << report->totalFused() << " chains, missed " << report->totalMissed()
+            << "\n"
             << report->toJSON();
 
   mlir::FailureOr<llmf::Plan> plan = mlir::llm::translateModuleToPlan(*module, argv[1]);

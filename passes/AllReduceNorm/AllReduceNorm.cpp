@@ -29,15 +29,14 @@ MissReason checkAllReduceRMSNorm(Operation *ar, Operation *norm) {
   return checkPlacement({ar, norm}, {ar->getOperand(0), n.getW()});
 }
 
-void fuseAllReduceRMSNorm(PatternRewriter &rewriter, Operation *ar,
-                                     Operation *norm) {
+void fuseAllReduceRMSNorm(PatternRewriter &rewriter, Operation *ar, Operation *norm) {
   auto n = cast<RMSNormOp>(norm);
   Value x = ar->getOperand(0);
   setFusedInsertionPoint(rewriter, {ar, norm}, {x, n.getW()});
-  auto fused = FusedAllReduceRMSNormOp::create(
-      rewriter, fusedLoc(rewriter, {norm, ar}),
-      TypeRange{n.getY().getType(), ar->getResult(0).getType()}, x, n.getW(),
-      n.getEpsilon(), n.getWeightBias());
+  auto fused =
+      FusedAllReduceRMSNormOp::create(rewriter, fusedLoc(rewriter, {norm, ar}),
+                                      TypeRange{n.getY().getType(), ar->getResult(0).getType()}, x,
+                                      n.getW(), n.getEpsilon(), n.getWeightBias());
   rewriter.replaceOp(norm, fused.getY());
   rewriter.replaceOp(ar, fused.getAllReduceOut());
 }
@@ -47,8 +46,7 @@ static Value otherAddend(FusedAddRMSNormOp norm, Value arOut) {
   return norm.getX() == arOut ? norm.getResidual() : norm.getX();
 }
 
-MissReason checkAllReduceFusedAddRMSNorm(Operation *ar,
-                                                    Operation *norm) {
+MissReason checkAllReduceFusedAddRMSNorm(Operation *ar, Operation *norm) {
   auto n = cast<FusedAddRMSNormOp>(norm);
   Value arOut = ar->getResult(0);
   if (n.getX() == arOut && n.getResidual() == arOut)
@@ -58,32 +56,29 @@ MissReason checkAllReduceFusedAddRMSNorm(Operation *ar,
   if (!onlyUsedBy(arOut, {norm}))
     return reason("the all-reduce result", kOtherUsers,
                   " (the fused op returns only the sum with the residual)");
-  return checkPlacement({ar, norm},
-                        {ar->getOperand(0), otherAddend(n, arOut), n.getW()});
+  return checkPlacement({ar, norm}, {ar->getOperand(0), otherAddend(n, arOut), n.getW()});
 }
 
-void fuseAllReduceFusedAddRMSNorm(PatternRewriter &rewriter,
-                                             Operation *ar, Operation *norm) {
+void fuseAllReduceFusedAddRMSNorm(PatternRewriter &rewriter, Operation *ar, Operation *norm) {
   auto n = cast<FusedAddRMSNormOp>(norm);
   Value x = ar->getOperand(0), residual = otherAddend(n, ar->getResult(0));
   setFusedInsertionPoint(rewriter, {ar, norm}, {x, residual, n.getW()});
-  auto fused = FusedAllReduceAddRMSNormOp::create(
-      rewriter, fusedLoc(rewriter, {norm, ar}), norm->getResultTypes(), x,
-      residual, n.getW(), n.getEpsilon(), n.getWeightBias());
+  auto fused = FusedAllReduceAddRMSNormOp::create(rewriter, fusedLoc(rewriter, {norm, ar}),
+                                                  norm->getResultTypes(), x, residual, n.getW(),
+                                                  n.getEpsilon(), n.getWeightBias());
   rewriter.replaceOp(norm, fused->getResults());
   rewriter.eraseOp(ar);
 }
 
-MissReason checkAllReduceAddRMSNorm(Operation *ar, Operation *add,
-                                               Operation *norm) {
+MissReason checkAllReduceAddRMSNorm(Operation *ar, Operation *add, Operation *norm) {
   auto a = cast<AddOp>(add);
   auto n = cast<RMSNormOp>(norm);
   Value arOut = ar->getResult(0);
   if (a.getA() == arOut && a.getB() == arOut)
     return std::string("the all-reduce result is added to itself");
   if (!isSameTypeAdd(add))
-    return reason("the residual add broadcasts (", a.getA().getType(), " + ",
-                  a.getB().getType(), ")");
+    return reason("the residual add broadcasts (", a.getA().getType(), " + ", a.getB().getType(),
+                  ")");
   if (MissReason r = checkNormInputWeightDTypeMatch(n.getX(), n.getW()))
     return r;
   if (!onlyUsedBy(arOut, {add}))
@@ -93,18 +88,17 @@ MissReason checkAllReduceAddRMSNorm(Operation *ar, Operation *add,
   return checkPlacement({ar, add, norm}, {ar->getOperand(0), residual, n.getW()});
 }
 
-void fuseAllReduceAddRMSNorm(PatternRewriter &rewriter,
-                                        Operation *ar, Operation *add,
-                                        Operation *norm) {
+void fuseAllReduceAddRMSNorm(PatternRewriter &rewriter, Operation *ar, Operation *add,
+                             Operation *norm) {
   auto a = cast<AddOp>(add);
   auto n = cast<RMSNormOp>(norm);
   Value arOut = ar->getResult(0), x = ar->getOperand(0);
   Value residual = a.getA() == arOut ? a.getB() : a.getA();
   setFusedInsertionPoint(rewriter, {ar, add, norm}, {x, residual, n.getW()});
-  auto fused = FusedAllReduceAddRMSNormOp::create(
-      rewriter, fusedLoc(rewriter, {norm, add, ar}),
-      TypeRange{n.getY().getType(), a.getOutput().getType()}, x, residual,
-      n.getW(), n.getEpsilon(), n.getWeightBias());
+  auto fused =
+      FusedAllReduceAddRMSNormOp::create(rewriter, fusedLoc(rewriter, {norm, add, ar}),
+                                         TypeRange{n.getY().getType(), a.getOutput().getType()}, x,
+                                         residual, n.getW(), n.getEpsilon(), n.getWeightBias());
   rewriter.replaceOp(norm, fused.getY());
   rewriter.replaceOp(add, fused.getResidualOut());
   rewriter.eraseOp(ar);
@@ -179,8 +173,8 @@ struct LLMFuseAllReduceNormPass
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::llm::createLLMFuseAllReduceNormPass(
-    const LLMFuseAllReduceNormOptions &options,
-    std::shared_ptr<FusionReport> report) {
+std::unique_ptr<Pass>
+mlir::llm::createLLMFuseAllReduceNormPass(const LLMFuseAllReduceNormOptions &options,
+                                          std::shared_ptr<FusionReport> report) {
   return std::make_unique<LLMFuseAllReduceNormPass>(options, std::move(report));
 }

@@ -32,8 +32,7 @@ static SmallVector<Operation *, 3> gatedChain(Operation *gated, Operation *resha
   return chain;
 }
 
-MissReason checkGatedNormQuant(Operation *gated, Operation *reshape,
-                                          Operation *quant) {
+MissReason checkGatedNormQuant(Operation *gated, Operation *reshape, Operation *quant) {
   auto g = cast<RMSNormGatedOp>(gated);
   auto q = cast<QuantFP8Op>(quant);
   if (!onlyUsedBy(g.getY(), {reshape ? reshape : quant}))
@@ -43,28 +42,27 @@ MissReason checkGatedNormQuant(Operation *gated, Operation *reshape,
   auto in = cast<RankedTensorType>(g.getX().getType());
   auto out = cast<RankedTensorType>(quant->getOperand(0).getType());
   int64_t d = in.getRank() == 2 ? in.getDimSize(1) : ShapedType::kDynamic;
-  if (in.getRank() != 2 || out.getRank() != 2 || ShapedType::isDynamic(d) ||
-      d < 1 || out.isDynamicDim(1) || out.getDimSize(1) % d != 0)
+  if (in.getRank() != 2 || out.getRank() != 2 || ShapedType::isDynamic(d) || d < 1 ||
+      out.isDynamicDim(1) || out.getDimSize(1) % d != 0)
     return reason(reshape ? "the reshape " : "the gated norm ", in, " -> ", out,
                   " does not regroup whole heads [N*H, D] -> [N, H*D]");
   int64_t groupSize = q.getGroupSize();
   if (groupSize < 1 || d % groupSize != 0)
-    return reason("group size ", groupSize, " does not divide the head dim ",
-                  d, " (a group would straddle two heads)");
-  return checkPlacement(gatedChain(gated, reshape, quant),
-                        {g.getX(), g.getZ(), g.getW()});
+    return reason("group size ", groupSize, " does not divide the head dim ", d,
+                  " (a group would straddle two heads)");
+  return checkPlacement(gatedChain(gated, reshape, quant), {g.getX(), g.getZ(), g.getW()});
 }
 
-void fuseGatedNormQuant(PatternRewriter &rewriter, Operation *gated,
-                                   Operation *reshape, Operation *quant) {
+void fuseGatedNormQuant(PatternRewriter &rewriter, Operation *gated, Operation *reshape,
+                        Operation *quant) {
   auto g = cast<RMSNormGatedOp>(gated);
   auto q = cast<QuantFP8Op>(quant);
   SmallVector<Operation *, 3> chain = gatedChain(gated, reshape, quant);
   setFusedInsertionPoint(rewriter, chain, {g.getX(), g.getZ(), g.getW()});
   auto fused = FusedRMSNormGatedQuantFP8Op::create(
-      rewriter, fusedLoc(rewriter, llvm::to_vector(llvm::reverse(chain))),
-      quant->getResultTypes(), g.getX(), g.getZ(), g.getW(), g.getEpsilon(),
-      g.getWeightBias(), g.getNormBeforeGate(), q.getGroupSize());
+      rewriter, fusedLoc(rewriter, llvm::to_vector(llvm::reverse(chain))), quant->getResultTypes(),
+      g.getX(), g.getZ(), g.getW(), g.getEpsilon(), g.getWeightBias(), g.getNormBeforeGate(),
+      q.getGroupSize());
   rewriter.replaceOp(quant, fused->getResults());
   if (reshape)
     rewriter.eraseOp(reshape);
@@ -108,8 +106,9 @@ void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
       return;
     }
     if (reshapes.size() > 1) {
-      misses.push_back({kPattern, "an intermediate reshape has users outside "
-                                  "the chain, so the reshapes cannot be folded",
+      misses.push_back({kPattern,
+                        "an intermediate reshape has users outside "
+                        "the chain, so the reshapes cannot be folded",
                         quant});
       return;
     }
@@ -137,8 +136,8 @@ struct LLMFuseGatedNormQuantPass
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::llm::createLLMFuseGatedNormQuantPass(
-    const LLMFuseGatedNormQuantOptions &options,
-    std::shared_ptr<FusionReport> report) {
+std::unique_ptr<Pass>
+mlir::llm::createLLMFuseGatedNormQuantPass(const LLMFuseGatedNormQuantOptions &options,
+                                           std::shared_ptr<FusionReport> report) {
   return std::make_unique<LLMFuseGatedNormQuantPass>(options, std::move(report));
 }

@@ -14,10 +14,8 @@ bool mlir::llm::isSplatOneConstant(Operation *c) {
   if (!constant)
     return false;
   auto dense = dyn_cast<DenseFPElementsAttr>(constant.getValue());
-  return dense && dense.isSplat() &&
-         dense.getSplatValue<APFloat>().convertToDouble() == 1.0;
+  return dense && dense.isSplat() && dense.getSplatValue<APFloat>().convertToDouble() == 1.0;
 }
-
 
 bool mlir::llm::isPlusOneOfSameType(Operation *add, Operation *one) {
   auto a = dyn_cast<AddOp>(add);
@@ -44,13 +42,11 @@ static bool isFoldableGemmaUser(Operation *user, Value w1) {
 }
 
 bool mlir::llm::hasFoldableGemmaUser(Value w1) {
-  return llvm::any_of(w1.getUsers(), [&](Operation *user) {
-    return isFoldableGemmaUser(user, w1);
-  });
+  return llvm::any_of(w1.getUsers(),
+                      [&](Operation *user) { return isFoldableGemmaUser(user, w1); });
 }
 
-void mlir::llm::foldGemmaWeightIntoNorms(PatternRewriter &rewriter, Value w1,
-                                         Value w) {
+void mlir::llm::foldGemmaWeightIntoNorms(PatternRewriter &rewriter, Value w1, Value w) {
   SmallVector<Operation *> users(w1.getUsers());
   for (Operation *user : users) {
     if (!isFoldableGemmaUser(user, w1))
@@ -63,4 +59,3 @@ void mlir::llm::foldGemmaWeightIntoNorms(PatternRewriter &rewriter, Value w1,
     });
   }
 }
-

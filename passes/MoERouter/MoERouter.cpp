@@ -27,21 +27,19 @@ struct RouterChain {
   Value logits, bias;
 };
 
-static RouterChain routerChain(Operation *cast, Operation *sigmoid,
-                               Operation *add, Operation *topk) {
+static RouterChain routerChain(Operation *cast, Operation *sigmoid, Operation *add,
+                               Operation *topk) {
   RouterChain chain;
   if (cast)
     chain.ops.push_back(cast);
   chain.ops.append({sigmoid, add, topk});
   chain.logits = cast ? cast->getOperand(0) : sigmoid->getOperand(0);
   Value scores = sigmoid->getResult(0);
-  chain.bias =
-      add->getOperand(0) == scores ? add->getOperand(1) : add->getOperand(0);
+  chain.bias = add->getOperand(0) == scores ? add->getOperand(1) : add->getOperand(0);
   return chain;
 }
 
-MissReason checkMoERouter(Operation *cast, Operation *sigmoid,
-                                     Operation *add, Operation *topk) {
+MissReason checkMoERouter(Operation *cast, Operation *sigmoid, Operation *add, Operation *topk) {
   Value scores = sigmoid->getResult(0), biased = add->getResult(0);
   RouterChain chain = routerChain(cast, sigmoid, add, topk);
   if (add->getOperand(0) == add->getOperand(1))
@@ -58,8 +56,8 @@ MissReason checkMoERouter(Operation *cast, Operation *sigmoid,
   auto scoresType = llvm::cast<RankedTensorType>(scores.getType());
   if (biasType.getRank() != 1 || !biasType.getElementType().isF32() ||
       biasType.getDimSize(0) != scoresType.getDimSize(1))
-    return reason("the bias ", biasType, " is not an f32 tensor [",
-                  scoresType.getDimSize(1), "] with one value per expert");
+    return reason("the bias ", biasType, " is not an f32 tensor [", scoresType.getDimSize(1),
+                  "] with one value per expert");
   if (biased.getType() != scores.getType())
     return reason("the bias add changes the scores' shape to ", biased.getType());
   if (!onlyUsedBy(scores, {add, topk}))
@@ -69,17 +67,15 @@ MissReason checkMoERouter(Operation *cast, Operation *sigmoid,
   return checkPlacement(chain.ops, {chain.logits, chain.bias});
 }
 
-void fuseMoERouter(PatternRewriter &rewriter, Operation *cast,
-                              Operation *sigmoid, Operation *add,
-                              Operation *topk) {
+void fuseMoERouter(PatternRewriter &rewriter, Operation *cast, Operation *sigmoid, Operation *add,
+                   Operation *topk) {
   auto t = llvm::cast<GroupedTopKOp>(topk);
   RouterChain chain = routerChain(cast, sigmoid, add, topk);
   setFusedInsertionPoint(rewriter, chain.ops, {chain.logits, chain.bias});
   auto fused = FusedMoERouterOp::create(
       rewriter, fusedLoc(rewriter, llvm::to_vector(llvm::reverse(chain.ops))),
-      topk->getResultTypes(), chain.logits, chain.bias,
-      t.getNGroup(), t.getTopkGroup(), t.getTopk(), t.getRenormalize(),
-      t.getRoutedScalingFactor());
+      topk->getResultTypes(), chain.logits, chain.bias, t.getNGroup(), t.getTopkGroup(),
+      t.getTopk(), t.getRenormalize(), t.getRoutedScalingFactor());
   rewriter.replaceOp(topk, fused->getResults());
   rewriter.eraseOp(add);
   rewriter.eraseOp(sigmoid);
@@ -139,17 +135,14 @@ struct LLMFuseMoERouterPass
 
   static FusionFamily family() {
     return {"llm-fuse-moe-router",
-            [](Operation *op) -> std::string {
-              return isa<FusedMoERouterOp>(op) ? kPattern : "";
-            },
+            [](Operation *op) -> std::string { return isa<FusedMoERouterOp>(op) ? kPattern : ""; },
             explainMisses};
   }
 };
 
 } // namespace
 
-std::unique_ptr<Pass>
-mlir::llm::createLLMFuseMoERouterPass(const LLMFuseMoERouterOptions &options,
-                                      std::shared_ptr<FusionReport> report) {
+std::unique_ptr<Pass> mlir::llm::createLLMFuseMoERouterPass(const LLMFuseMoERouterOptions &options,
+                                                            std::shared_ptr<FusionReport> report) {
   return std::make_unique<LLMFuseMoERouterPass>(options, std::move(report));
 }

@@ -30,8 +30,8 @@ static bool isHeadSplit(Operation *reshape, Value part) {
   }
   auto in = cast<RankedTensorType>(reshape->getOperand(0).getType());
   auto out = cast<RankedTensorType>(reshape->getResult(0).getType());
-  if (in.getRank() != 2 || out.getRank() != 2 || in.isDynamicDim(1) ||
-      out.isDynamicDim(1) || out.getDimSize(1) == 0)
+  if (in.getRank() != 2 || out.getRank() != 2 || in.isDynamicDim(1) || out.isDynamicDim(1) ||
+      out.getDimSize(1) == 0)
     return false;
   return in.getDimSize(1) % out.getDimSize(1) == 0;
 }
@@ -88,16 +88,14 @@ void fuseQKNormSeparate(PatternRewriter &rewriter, Operation *normQ, Operation *
   fuseQKNorm(rewriter, normQ, normK);
 }
 
-MissReason checkQKNorm(Operation *split, Operation *reshapeQ,
-                                  Operation *reshapeK, Operation *normQ,
-                                  Operation *normK) {
+MissReason checkQKNorm(Operation *split, Operation *reshapeQ, Operation *reshapeK, Operation *normQ,
+                       Operation *normK) {
   if (normQ == normK)
     return std::string("q and k bind the same norm");
   auto s = cast<SplitOp>(split);
   auto qkvType = cast<RankedTensorType>(s.getX().getType());
   if (static_cast<int64_t>(s.getDim()) != qkvType.getRank() - 1)
-    return reason("the qkv split is along dim ", s.getDim(),
-                  ", not the feature dim");
+    return reason("the qkv split is along dim ", s.getDim(), ", not the feature dim");
   if (!isHeadSplit(reshapeQ, s.getResult(0)) || !isHeadSplit(reshapeK, s.getResult(1)))
     return std::string("a q/k reshape is not a head split [T, H*D] -> [T*H, D]");
   return checkQKNormPair(normQ, normK);
@@ -109,11 +107,11 @@ MissReason checkQKNormAttrs(Operation *normQ, Operation *normK) {
     return std::string("q and k bind the same norm");
   auto nq = cast<RMSNormOp>(normQ), nk = cast<RMSNormOp>(normK);
   if (nq.getEpsilon() != nk.getEpsilon())
-    return reason("q and k norms use different epsilon (",
-                  nq.getEpsilonValue(), " vs ", nk.getEpsilonValue(), ")");
+    return reason("q and k norms use different epsilon (", nq.getEpsilonValue(), " vs ",
+                  nk.getEpsilonValue(), ")");
   if (nq.getWeightBias() != nk.getWeightBias())
-    return reason("q and k norms use different weight_bias (",
-                  nq.getWeightBiasValue(), " vs ", nk.getWeightBiasValue(), ")");
+    return reason("q and k norms use different weight_bias (", nq.getWeightBiasValue(), " vs ",
+                  nk.getWeightBiasValue(), ")");
   if (normQ->getBlock() != normK->getBlock())
     return std::string("the q and k norms are in different blocks");
   return std::nullopt;
@@ -125,20 +123,17 @@ MissReason checkQKNormPair(Operation *normQ, Operation *normK) {
     return r;
   auto nq = cast<RMSNormOp>(normQ), nk = cast<RMSNormOp>(normK);
   auto [first, second] = inOrder(normQ, normK);
-  return checkPlacement({first, second},
-                        {nq.getX(), nk.getX(), nq.getW(), nk.getW()});
+  return checkPlacement({first, second}, {nq.getX(), nk.getX(), nq.getW(), nk.getW()});
 }
 
-void fuseQKNorm(PatternRewriter &rewriter, Operation *normQ,
-                           Operation *normK) {
+void fuseQKNorm(PatternRewriter &rewriter, Operation *normQ, Operation *normK) {
   auto nq = cast<RMSNormOp>(normQ), nk = cast<RMSNormOp>(normK);
   auto [first, second] = inOrder(normQ, normK);
-  setFusedInsertionPoint(rewriter, {first, second},
-                         {nq.getX(), nk.getX(), nq.getW(), nk.getW()});
-  auto fused = FusedQKRMSNormOp::create(
-      rewriter, fusedLoc(rewriter, {normQ, normK}),
-      TypeRange{nq.getY().getType(), nk.getY().getType()}, nq.getX(),
-      nk.getX(), nq.getW(), nk.getW(), nq.getEpsilon(), nq.getWeightBias());
+  setFusedInsertionPoint(rewriter, {first, second}, {nq.getX(), nk.getX(), nq.getW(), nk.getW()});
+  auto fused = FusedQKRMSNormOp::create(rewriter, fusedLoc(rewriter, {normQ, normK}),
+                                        TypeRange{nq.getY().getType(), nk.getY().getType()},
+                                        nq.getX(), nk.getX(), nq.getW(), nk.getW(), nq.getEpsilon(),
+                                        nq.getWeightBias());
   rewriter.replaceOp(normQ, fused.getQOut());
   rewriter.replaceOp(normK, fused.getKOut());
 }
@@ -156,8 +151,7 @@ void mlir::llm::populateQKNormPatterns(RewritePatternSet &patterns) {
 namespace {
 
 std::string named(Operation *norm) {
-  return cast<NormOpInterface>(norm).getWeightBiasValue() == 1.0f ? "QKGemmaRMSNorm"
-                                                                  : "QKRMSNorm";
+  return cast<NormOpInterface>(norm).getWeightBiasValue() == 1.0f ? "QKGemmaRMSNorm" : "QKRMSNorm";
 }
 
 /// The norm reached from `part` through a reshape, with that reshape, or
@@ -216,25 +210,21 @@ void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
 }
 
 /// Fuses the Q and K per-head norms (Passes.td has the details).
-struct LLMFuseQKNormPass
-    : FusionPass<LLMFuseQKNormPass, ::mlir::llm::impl::LLMFuseQKNormBase> {
+struct LLMFuseQKNormPass : FusionPass<LLMFuseQKNormPass, ::mlir::llm::impl::LLMFuseQKNormBase> {
   using FusionPass::FusionPass;
 
   static void populate(RewritePatternSet &set) { populateQKNormPatterns(set); }
 
   static FusionFamily family() {
     return {"llm-fuse-qk-norm",
-            [](Operation *op) -> std::string {
-              return isa<FusedQKRMSNormOp>(op) ? named(op) : "";
-            },
+            [](Operation *op) -> std::string { return isa<FusedQKRMSNormOp>(op) ? named(op) : ""; },
             explainMisses};
   }
 };
 
 } // namespace
 
-std::unique_ptr<Pass>
-mlir::llm::createLLMFuseQKNormPass(const LLMFuseQKNormOptions &options,
-                                   std::shared_ptr<FusionReport> report) {
+std::unique_ptr<Pass> mlir::llm::createLLMFuseQKNormPass(const LLMFuseQKNormOptions &options,
+                                                         std::shared_ptr<FusionReport> report) {
   return std::make_unique<LLMFuseQKNormPass>(options, std::move(report));
 }

@@ -57,8 +57,7 @@ static std::optional<float> splatEpsilon(Value v) {
 /// Walks back from `root` (a mul) over each operand order. Returns the chain
 /// when its structure is a decomposed RMSNorm; `why` is then the check it
 /// fails, or empty when it may be raised.
-static std::optional<DecomposedRMSNorm> matchDecomposedRMSNorm(Operation *rootOp,
-                                                               MissReason &why) {
+static std::optional<DecomposedRMSNorm> matchDecomposedRMSNorm(Operation *rootOp, MissReason &why) {
   CastOp finalCast = dyn_cast<CastOp>(rootOp);
   auto root = finalCast ? finalCast.getX().getDefiningOp<MulOp>() : dyn_cast<MulOp>(rootOp);
   if (!root)
@@ -116,8 +115,7 @@ static std::optional<DecomposedRMSNorm> matchDecomposedRMSNorm(Operation *rootOp
         why = reason("the square is pow(x, ", c.pow.getExponent().convertToFloat(), ")");
       else if (int64_t dim = static_cast<int64_t>(c.mean.getDim());
                (dim != -1 && dim != rank - 1) || !c.mean.getKeepdim())
-        why = reason("the mean is over dim ", dim,
-                     c.mean.getKeepdim() ? "" : " without keepdim",
+        why = reason("the mean is over dim ", dim, c.mean.getKeepdim() ? "" : " without keepdim",
                      ", not the last dim with keepdim");
       else if (!eps || !std::isfinite(*eps) || *eps < 0.0f)
         why = std::string("epsilon is not a finite, non-negative splat constant");
@@ -126,14 +124,15 @@ static std::optional<DecomposedRMSNorm> matchDecomposedRMSNorm(Operation *rootOp
                 wType.getDimSize(0) != xType.getDimSize(rank - 1)))
         why = reason("the weight ", wType, " is not a vector over the last dim of ", xType);
       else if (c.end()->getResult(0).getType() != c.x.getType())
-        why = reason("the result ", c.end()->getResult(0).getType(),
-                     " is not of the input's type ", xType);
+        why = reason("the result ", c.end()->getResult(0).getType(), " is not of the input's type ",
+                     xType);
       else if (finalCast && !onlyUsedBy(c.root, {finalCast}))
         why = reason("the f32 weighted value", kOtherUsers);
       else if (!onlyUsedBy(c.pow, {c.mean}) || !onlyUsedBy(c.mean, {c.addEps}) ||
                !onlyUsedBy(c.addEps, {c.rsqrt}) || !onlyUsedBy(c.rsqrt, {c.norm}))
         why = reason("an intermediate of the mean square", kOtherUsers);
-      else if (!onlyUsedBy(c.norm, {c.castOut ? c.castOut.getOperation() : c.root.getOperation()}) ||
+      else if (!onlyUsedBy(c.norm,
+                           {c.castOut ? c.castOut.getOperation() : c.root.getOperation()}) ||
                (c.castOut && !onlyUsedBy(c.castOut, {c.root})))
         why = reason("the normalized value", kOtherUsers);
       return c;
@@ -153,10 +152,9 @@ void raiseRMSNorm(PatternRewriter &rewriter, Operation *rootOp) {
   assert(c && !why && "rewrite called on a chain its check rejected");
   rewriter.setInsertionPoint(rootOp);
   SmallVector<Operation *> ops{c->end(), c->norm, c->rsqrt, c->mean};
-  auto raised = RMSNormOp::create(rewriter, fusedLoc(rewriter, ops),
-                                  c->end()->getResult(0).getType(), c->x,
-                                  c->w, rewriter.getF32FloatAttr(*splatEpsilon(c->eps)),
-                                  rewriter.getF32FloatAttr(0.0f));
+  auto raised = RMSNormOp::create(
+      rewriter, fusedLoc(rewriter, ops), c->end()->getResult(0).getType(), c->x, c->w,
+      rewriter.getF32FloatAttr(*splatEpsilon(c->eps)), rewriter.getF32FloatAttr(0.0f));
   // The chain's other ops are dead now; the greedy driver erases them.
   rewriter.replaceOp(rootOp, raised.getY());
 }
@@ -186,8 +184,7 @@ void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
 }
 
 /// Raises decomposed RMSNorms (Passes.td has the details).
-struct LLMRaiseNormsPass
-    : FusionPass<LLMRaiseNormsPass, ::mlir::llm::impl::LLMRaiseNormsBase> {
+struct LLMRaiseNormsPass : FusionPass<LLMRaiseNormsPass, ::mlir::llm::impl::LLMRaiseNormsBase> {
   using FusionPass::FusionPass;
 
   static void populate(RewritePatternSet &set) { populateRaiseNormsPatterns(set); }
@@ -201,8 +198,7 @@ struct LLMRaiseNormsPass
 
 } // namespace
 
-std::unique_ptr<Pass>
-mlir::llm::createLLMRaiseNormsPass(const LLMRaiseNormsOptions &options,
-                                   std::shared_ptr<FusionReport> report) {
+std::unique_ptr<Pass> mlir::llm::createLLMRaiseNormsPass(const LLMRaiseNormsOptions &options,
+                                                         std::shared_ptr<FusionReport> report) {
   return std::make_unique<LLMRaiseNormsPass>(options, std::move(report));
 }

@@ -6,10 +6,10 @@
 #include "tools/fusion-fuzz/Harness.h"
 
 #include "ir/LLMOps.h"
-#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Compare.h"
 #include "runtime/Error.h"
 #include "runtime/Inputs.h"
+#include "runtime/cpu/CpuBackend.h"
 #include "translate/LLMToPlan.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -204,7 +204,8 @@ int runDiffTest(const DiffTestOptions &options) {
       ++kinds[std::string(chainKindName(c.kind))];
     if (options.emitGraphs)
       std::ofstream(fs::path(options.work) / ("graph-" + std::to_string(g) + ".mlir"))
-          << "// passes: " << describe(enabled) << "; --dim " << dim << "\n" << graph.text;
+          << "// passes: " << describe(enabled) << "; --dim " << dim << "\n"
+          << graph.text;
     Finding f = checkGraph(graph, enabled, dim, inputSeed);
     if (!f)
       continue;
@@ -215,22 +216,21 @@ int runDiffTest(const DiffTestOptions &options) {
     std::ofstream file(out);
     file << "// fusion-fuzz diff: graph " << g << " of seed " << options.seed << ", shrunk from "
          << spec.chains.size() << " to " << small.chains.size() << " chains\n"
-         << "// passes: " << describe(enabled) << "; --dim " << dim << "; input seed "
-         << inputSeed << "\n// finding: " << (why ? *why : *f) << "\n"
+         << "// passes: " << describe(enabled) << "; --dim " << dim << "; input seed " << inputSeed
+         << "\n// finding: " << (why ? *why : *f) << "\n"
          << minimal.text;
     std::cerr << "fusion-fuzz diff: graph " << g << " fails (" << out.string()
               << "): " << (why ? *why : *f) << "\n";
     if (++failures >= 5)
       break;
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "fusion-fuzz diff: " << options.graphs << " graphs (" << chains << " chains:";
   for (const auto &[kind, n] : kinds)
     std::cout << " " << kind << " " << n;
   std::cout << "; " << accuracyGraphs << " checked by accuracy, the rest bit for bit), seed "
-            << options.seed << ", " << failures << " failing, "
-            << static_cast<int64_t>(seconds) << " s\n";
+            << options.seed << ", " << failures << " failing, " << static_cast<int64_t>(seconds)
+            << " s\n";
   return failures ? 1 : 0;
 }
 

@@ -9,13 +9,20 @@ namespace llmf::fuzz {
 
 std::string_view chainKindName(ChainKind kind) {
   switch (kind) {
-  case ChainKind::AddNorm: return "add+norm";
-  case ChainKind::AllReduceNorm: return "all-reduce+norm";
-  case ChainKind::GatedQuant: return "gated-norm+quant";
-  case ChainKind::Router: return "router";
-  case ChainKind::QKNorm: return "qk-norm";
-  case ChainKind::Plain: return "plain";
-  case ChainKind::DecomposedNorm: return "decomposed-norm";
+  case ChainKind::AddNorm:
+    return "add+norm";
+  case ChainKind::AllReduceNorm:
+    return "all-reduce+norm";
+  case ChainKind::GatedQuant:
+    return "gated-norm+quant";
+  case ChainKind::Router:
+    return "router";
+  case ChainKind::QKNorm:
+    return "qk-norm";
+  case ChainKind::Plain:
+    return "plain";
+  case ChainKind::DecomposedNorm:
+    return "decomposed-norm";
   }
   return "plain";
 }
@@ -122,8 +129,8 @@ public:
     }
     std::string text;
     if (spec_.worldSize != 1)
-      text += "module attributes {llm.world_size = " + std::to_string(spec_.worldSize) +
-              " : i64} {\n";
+      text +=
+          "module attributes {llm.world_size = " + std::to_string(spec_.worldSize) + " : i64} {\n";
     text += "func.func @graph(";
     for (size_t i = 0; i < args_.size(); ++i)
       text += args_[i].first + ": " + args_[i].second + (i + 1 < args_.size() ? ", " : "");
@@ -159,8 +166,8 @@ private:
 };
 
 std::string epsilonAttr(Rng &rng) {
-  return std::string("epsilon = ") + rng.pick(std::vector<std::string>{"1.0e-06", "1.0e-05", "0.0"}) +
-         " : f32";
+  return std::string("epsilon = ") +
+         rng.pick(std::vector<std::string>{"1.0e-06", "1.0e-05", "0.0"}) + " : f32";
 }
 
 /// A norm weight [D] for input type `dt`: plain (sometimes f32), Gemma's
@@ -277,15 +284,16 @@ void router(Emitter &e, Rng &rng) {
   std::string bias = e.arg(Emitter::tensor({es}, "f32"));
   std::string b = rng.chance(50) ? e.op1("add", {s, bias}, "", f32Scores)
                                  : e.op1("add", {bias, s}, "", f32Scores);
-  std::string attrs = "n_group = " + std::to_string(nGroup) + " : i64, topk_group = " +
-                      std::to_string(topkGroup) + " : i64, topk = " + ks + " : i64";
+  std::string attrs = "n_group = " + std::to_string(nGroup) +
+                      " : i64, topk_group = " + std::to_string(topkGroup) + " : i64, topk = " + ks +
+                      " : i64";
   if (rng.chance(50))
     attrs += ", renormalize = true";
   if (rng.chance(50))
     attrs += ", routed_scaling_factor = 2.5 : f32";
-  auto out = e.op("grouped_topk", {s, b}, attrs,
-                  {Emitter::tensor({e.tokens(), ks}, "f32"),
-                   Emitter::tensor({e.tokens(), ks}, "i32")});
+  auto out =
+      e.op("grouped_topk", {s, b}, attrs,
+           {Emitter::tensor({e.tokens(), ks}, "f32"), Emitter::tensor({e.tokens(), ks}, "i32")});
   e.result(out[0]);
   e.result(out[1]);
   if (rng.chance(15))
@@ -315,8 +323,8 @@ void qkNorm(Emitter &e, Rng &rng) {
   std::string wt = rng.chance(20) ? "f32" : dt;
   std::string wq = e.arg(Emitter::tensor({ds}, wt)), wk = e.arg(Emitter::tensor({ds}, wt));
   std::string nq = e.op1("rms_norm", {q, wq}, eps + bias, e.typeOf(q));
-  std::string nk = e.op1("rms_norm", {k, wk}, (rng.chance(15) ? epsilonAttr(rng) : eps) + bias,
-                         e.typeOf(k));
+  std::string nk =
+      e.op1("rms_norm", {k, wk}, (rng.chance(15) ? epsilonAttr(rng) : eps) + bias, e.typeOf(k));
   e.result(nq);
   e.result(nk);
   e.result(parts[2]);
@@ -329,7 +337,8 @@ void qkNorm(Emitter &e, Rng &rng) {
 void decomposedNorm(Emitter &e, Rng &rng) {
   std::string dt = rng.pick(kFloatTypes);
   std::string d = std::to_string(rng.pick(std::vector<int>{16, 32, 64}));
-  std::string xt = Emitter::tensor({e.tokens(), d}, dt), ft = Emitter::tensor({e.tokens(), d}, "f32");
+  std::string xt = Emitter::tensor({e.tokens(), d}, dt),
+              ft = Emitter::tensor({e.tokens(), d}, "f32");
   std::string x = e.arg(xt), w = e.arg(Emitter::tensor({d}, dt));
   std::string xf = dt == "f32" ? x : e.op1("cast", {x}, "", ft);
   // The raised rms_norm rounds once where the chain rounds at every step
@@ -338,12 +347,13 @@ void decomposedNorm(Emitter &e, Rng &rng) {
   std::string exponent = rng.chance(10) ? "3.0" : "2.0";
   std::string sq = e.op1("pow", {xf}, "exponent = " + exponent + " : f32", ft);
   bool lastDim = !rng.chance(10);
-  std::string mt = lastDim ? Emitter::tensor({e.tokens(), "1"}, "f32")
-                           : Emitter::tensor({"1", d}, "f32");
-  std::string ms = e.op1("mean", {sq}, std::string("dim = ") + (lastDim ? "-1" : "0") +
-                                          " : i64, keepdim = true", mt);
+  std::string mt =
+      lastDim ? Emitter::tensor({e.tokens(), "1"}, "f32") : Emitter::tensor({"1", d}, "f32");
+  std::string ms = e.op1(
+      "mean", {sq}, std::string("dim = ") + (lastDim ? "-1" : "0") + " : i64, keepdim = true", mt);
   std::string eps = e.constant(rng.chance(50) ? "1.0e-06" : "1.0e-05", "tensor<f32>");
-  std::string ve = rng.chance(50) ? e.op1("add", {ms, eps}, "", mt) : e.op1("add", {eps, ms}, "", mt);
+  std::string ve =
+      rng.chance(50) ? e.op1("add", {ms, eps}, "", mt) : e.op1("add", {eps, ms}, "", mt);
   std::string r = e.op1("rsqrt", {ve}, "", mt);
   std::string n = rng.chance(50) ? e.op1("mul", {xf, r}, "", ft) : e.op1("mul", {r, xf}, "", ft);
   if (dt != "f32" && rng.chance(30)) {
@@ -389,13 +399,27 @@ GeneratedGraph emitGraph(const GraphSpec &spec) {
     Rng rng{c.seed};
     e.beginChain();
     switch (c.kind) {
-    case ChainKind::AddNorm: addNorm(e, rng); break;
-    case ChainKind::AllReduceNorm: allReduceNorm(e, rng); break;
-    case ChainKind::GatedQuant: gatedQuant(e, rng); break;
-    case ChainKind::Router: router(e, rng); break;
-    case ChainKind::QKNorm: qkNorm(e, rng); break;
-    case ChainKind::Plain: plain(e, rng); break;
-    case ChainKind::DecomposedNorm: decomposedNorm(e, rng); break;
+    case ChainKind::AddNorm:
+      addNorm(e, rng);
+      break;
+    case ChainKind::AllReduceNorm:
+      allReduceNorm(e, rng);
+      break;
+    case ChainKind::GatedQuant:
+      gatedQuant(e, rng);
+      break;
+    case ChainKind::Router:
+      router(e, rng);
+      break;
+    case ChainKind::QKNorm:
+      qkNorm(e, rng);
+      break;
+    case ChainKind::Plain:
+      plain(e, rng);
+      break;
+    case ChainKind::DecomposedNorm:
+      decomposedNorm(e, rng);
+      break;
     }
   }
   GeneratedGraph g;

@@ -3,11 +3,11 @@
 #include "tools/fusion-fuzz/Harness.h"
 
 #include "ir/LLMDialect.h"
-#include "runtime/cpu/CpuBackend.h"
 #include "runtime/Error.h"
 #include "runtime/Inputs.h"
 #include "runtime/Npy.h"
 #include "runtime/RankRun.h"
+#include "runtime/cpu/CpuBackend.h"
 #include "translate/LLMToPlan.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,18 +31,17 @@ DepthStats &depthStats() {
 
 std::unique_ptr<mlir::MLIRContext> makeContext() {
   mlir::DialectRegistry registry;
-  registry.insert<mlir::llm::LLMDialect, mlir::func::FuncDialect,
-                  mlir::pdl::PDLDialect, mlir::pdl_interp::PDLInterpDialect>();
-  auto context = std::make_unique<mlir::MLIRContext>(
-      registry, mlir::MLIRContext::Threading::DISABLED);
+  registry.insert<mlir::llm::LLMDialect, mlir::func::FuncDialect, mlir::pdl::PDLDialect,
+                  mlir::pdl_interp::PDLInterpDialect>();
+  auto context =
+      std::make_unique<mlir::MLIRContext>(registry, mlir::MLIRContext::Threading::DISABLED);
   context->loadAllAvailableDialects();
   context->allowUnregisteredDialects();
   context->printOpOnDiagnostic(false);
   return context;
 }
 
-mlir::OwningOpRef<mlir::ModuleOp> parseModule(mlir::MLIRContext &context,
-                                              const std::string &text,
+mlir::OwningOpRef<mlir::ModuleOp> parseModule(mlir::MLIRContext &context, const std::string &text,
                                               std::string &diagnostics) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "input.mlir"),
@@ -59,8 +58,7 @@ std::string printModule(mlir::ModuleOp module) {
   return text;
 }
 
-Finding runPipeline(mlir::ModuleOp module,
-                    const mlir::llm::LLMFusionPipelineOptions &options,
+Finding runPipeline(mlir::ModuleOp module, const mlir::llm::LLMFusionPipelineOptions &options,
                     std::shared_ptr<mlir::llm::FusionReport> report) {
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
@@ -80,8 +78,7 @@ Finding runPipeline(mlir::ModuleOp module,
   return std::nullopt;
 }
 
-Finding checkPipeline(mlir::ModuleOp module,
-                      const mlir::llm::LLMFusionPipelineOptions &options) {
+Finding checkPipeline(mlir::ModuleOp module, const mlir::llm::LLMFusionPipelineOptions &options) {
   if (Finding f = runPipeline(module, options))
     return f;
   std::string once = printModule(module);
@@ -89,8 +86,7 @@ Finding checkPipeline(mlir::ModuleOp module,
     return "second pipeline run: " + *f;
   std::string twice = printModule(module);
   if (once != twice)
-    return "the pipeline is not idempotent: a second run changed\n" + once +
-           "\ninto\n" + twice;
+    return "the pipeline is not idempotent: a second run changed\n" + once + "\ninto\n" + twice;
   return std::nullopt;
 }
 
@@ -124,9 +120,8 @@ Finding fuzzMlir(const std::string &text) {
     return f;
   // Lowering: a clean failure (a diagnostic) is fine; a plan must run or
   // fail with an Error.
-  mlir::ScopedDiagnosticHandler quiet(context.get(), [](mlir::Diagnostic &) {
-    return mlir::success();
-  });
+  mlir::ScopedDiagnosticHandler quiet(context.get(),
+                                      [](mlir::Diagnostic &) { return mlir::success(); });
   mlir::FailureOr<Plan> plan;
   try {
     plan = mlir::llm::translateModuleToPlan(*module, "fuzz");

@@ -33,8 +33,7 @@ std::unique_ptr<mlir::MLIRContext> makeContext();
 
 /// Parses and verifies `text`; null when it does not (the diagnostics, which
 /// are the expected answer to bad input, go to `diagnostics`).
-mlir::OwningOpRef<mlir::ModuleOp> parseModule(mlir::MLIRContext &context,
-                                              const std::string &text,
+mlir::OwningOpRef<mlir::ModuleOp> parseModule(mlir::MLIRContext &context, const std::string &text,
                                               std::string &diagnostics);
 
 std::string printModule(mlir::ModuleOp module);
@@ -42,14 +41,12 @@ std::string printModule(mlir::ModuleOp module);
 /// Runs the pipeline with `options` on a verified module: a finding when it
 /// fails (a verifier error after a pass is an invalid module; a
 /// non-converging rewrite is a bug too).
-Finding runPipeline(mlir::ModuleOp module,
-                    const mlir::llm::LLMFusionPipelineOptions &options,
+Finding runPipeline(mlir::ModuleOp module, const mlir::llm::LLMFusionPipelineOptions &options,
                     std::shared_ptr<mlir::llm::FusionReport> report = nullptr);
 
 /// The pipeline on a verified module, then again on its result: a finding
 /// when either run fails or the second changes anything.
-Finding checkPipeline(mlir::ModuleOp module,
-                      const mlir::llm::LLMFusionPipelineOptions &options);
+Finding checkPipeline(mlir::ModuleOp module, const mlir::llm::LLMFusionPipelineOptions &options);
 
 /// Every function of `plan` on the CPU with random inputs (dynamic dims
 /// bound to `dim`): Errors are fine, anything else is a finding.

@@ -8,23 +8,76 @@ namespace llmf::fuzz {
 namespace {
 
 /// Values at the edges of every size, count and float check.
-const std::vector<std::string> kBoundaryNumbers = {
-    "0", "1", "-1", "2", "3", "7", "8", "-8", "64", "127", "128", "255", "256", "4096",
-    "65535", "65536", "2147483647", "2147483648", "-2147483649", "4294967296",
-    "4294967297", "9007199254740993", "1152921504606846977", "4611686018427387904",
-    "9223372036854775807", "-9223372036854775808", "18446744073709551624",
-    "1.0e+38", "3.4e+39", "-0.0", "0.5", "1.0e-45", "1.0e-06", "nan", "inf", "-inf",
-    "0x7F800000", "0x7FC00000", "448", "449"};
+const std::vector<std::string> kBoundaryNumbers = {"0",
+                                                   "1",
+                                                   "-1",
+                                                   "2",
+                                                   "3",
+                                                   "7",
+                                                   "8",
+                                                   "-8",
+                                                   "64",
+                                                   "127",
+                                                   "128",
+                                                   "255",
+                                                   "256",
+                                                   "4096",
+                                                   "65535",
+                                                   "65536",
+                                                   "2147483647",
+                                                   "2147483648",
+                                                   "-2147483649",
+                                                   "4294967296",
+                                                   "4294967297",
+                                                   "9007199254740993",
+                                                   "1152921504606846977",
+                                                   "4611686018427387904",
+                                                   "9223372036854775807",
+                                                   "-9223372036854775808",
+                                                   "18446744073709551624",
+                                                   "1.0e+38",
+                                                   "3.4e+39",
+                                                   "-0.0",
+                                                   "0.5",
+                                                   "1.0e-45",
+                                                   "1.0e-06",
+                                                   "nan",
+                                                   "inf",
+                                                   "-inf",
+                                                   "0x7F800000",
+                                                   "0x7FC00000",
+                                                   "448",
+                                                   "449"};
 
 const std::vector<std::string> kElementTypes = {"bf16", "f16", "f32", "f8E4M3FN",
-                                                "i32", "i64", "i1", "f64"};
+                                                "i32",  "i64", "i1",  "f64"};
 
-const std::vector<std::string> kOpNames = {
-    "constant", "cast", "add", "sub", "mul", "div", "sigmoid", "silu", "relu",
-    "reshape", "split", "matmul", "all_reduce", "rms_norm", "fused_add_rms_norm",
-    "rms_norm_gated", "quant_fp8", "quant_fp8_static", "topk", "gather",
-    "grouped_topk", "fused_all_reduce_rms_norm", "fused_all_reduce_add_rms_norm",
-    "fused_rms_norm_gated_quant_fp8", "fused_moe_router", "fused_qk_rms_norm"};
+const std::vector<std::string> kOpNames = {"constant",
+                                           "cast",
+                                           "add",
+                                           "sub",
+                                           "mul",
+                                           "div",
+                                           "sigmoid",
+                                           "silu",
+                                           "relu",
+                                           "reshape",
+                                           "split",
+                                           "matmul",
+                                           "all_reduce",
+                                           "rms_norm",
+                                           "fused_add_rms_norm",
+                                           "rms_norm_gated",
+                                           "quant_fp8",
+                                           "quant_fp8_static",
+                                           "topk",
+                                           "gather",
+                                           "grouped_topk",
+                                           "fused_all_reduce_rms_norm",
+                                           "fused_all_reduce_add_rms_norm",
+                                           "fused_rms_norm_gated_quant_fp8",
+                                           "fused_moe_router",
+                                           "fused_qk_rms_norm"};
 
 struct Span {
   size_t begin, end;
@@ -100,7 +153,9 @@ std::string replaceSpan(const std::string &s, Span sp, const std::string &with) 
 
 std::string mutateOnce(const std::string &s, const std::vector<std::string> &corpus, Rng &rng) {
   switch (rng.below(11)) {
-  case 0: case 1: case 2: { // a number at an edge
+  case 0:
+  case 1:
+  case 2: { // a number at an edge
     auto spans = numbers(s);
     if (spans.empty())
       break;
@@ -135,9 +190,15 @@ std::string mutateOnce(const std::string &s, const std::vector<std::string> &cor
       break;
     size_t i = rng.below(ls.size()), j = rng.below(ls.size());
     switch (rng.below(3)) {
-    case 0: ls.erase(ls.begin() + i); break;
-    case 1: ls.insert(ls.begin() + i, ls[j]); break;
-    default: std::swap(ls[i], ls[j]); break;
+    case 0:
+      ls.erase(ls.begin() + i);
+      break;
+    case 1:
+      ls.insert(ls.begin() + i, ls[j]);
+      break;
+    default:
+      std::swap(ls[i], ls[j]);
+      break;
     }
     return join(ls);
   }
@@ -165,9 +226,15 @@ std::string mutateOnce(const std::string &s, const std::vector<std::string> &cor
     size_t at = rng.below(s.size());
     std::string out = s;
     switch (rng.below(3)) {
-    case 0: out[at] = static_cast<char>(out[at] ^ (1u << rng.below(8))); break;
-    case 1: out.insert(at, 1, static_cast<char>(rng.below(256))); break;
-    default: out.erase(at, 1 + rng.below(std::min<size_t>(16, s.size() - at))); break;
+    case 0:
+      out[at] = static_cast<char>(out[at] ^ (1u << rng.below(8)));
+      break;
+    case 1:
+      out.insert(at, 1, static_cast<char>(rng.below(256)));
+      break;
+    default:
+      out.erase(at, 1 + rng.below(std::min<size_t>(16, s.size() - at)));
+      break;
     }
     return out;
   }
@@ -182,8 +249,8 @@ std::string mutateOnce(const std::string &s, const std::vector<std::string> &cor
 
 } // namespace
 
-std::string mutate(const std::string &input, const std::vector<std::string> &corpus,
-                   Rng &rng, unsigned maxMutations) {
+std::string mutate(const std::string &input, const std::vector<std::string> &corpus, Rng &rng,
+                   unsigned maxMutations) {
   std::string out = input;
   unsigned n = 1 + static_cast<unsigned>(rng.below(maxMutations));
   for (unsigned i = 0; i < n; ++i)

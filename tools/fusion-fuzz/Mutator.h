@@ -35,8 +35,8 @@ struct Rng {
 
 /// Applies 1 to `maxMutations` mutations to `input`; `corpus` supplies lines
 /// to splice in.
-std::string mutate(const std::string &input, const std::vector<std::string> &corpus,
-                   Rng &rng, unsigned maxMutations = 4);
+std::string mutate(const std::string &input, const std::vector<std::string> &corpus, Rng &rng,
+                   unsigned maxMutations = 4);
 
 } // namespace llmf::fuzz
 

@@ -97,15 +97,24 @@ Options parseOptions(int argc, char **argv) {
   };
   while (i < args.size()) {
     std::string a = args[i++];
-    if (a == "--corpus") o.corpus.push_back(value(a));
-    else if (a == "--runs") o.runs = integer(a, 0);
-    else if (a == "--graphs") o.graphs = integer(a, 0);
-    else if (a == "--seed") o.seed = static_cast<uint64_t>(integer(a, 0));
-    else if (a == "--timeout") o.timeout = static_cast<unsigned>(integer(a, 1));
-    else if (a == "--work") o.work = value(a);
-    else if (a == "--max-memory") o.maxMemory = static_cast<uint64_t>(integer(a, 1));
-    else if (a == "--emit-graphs") o.emitGraphs = true;
-    else usage("unknown option '" + a + "'");
+    if (a == "--corpus")
+      o.corpus.push_back(value(a));
+    else if (a == "--runs")
+      o.runs = integer(a, 0);
+    else if (a == "--graphs")
+      o.graphs = integer(a, 0);
+    else if (a == "--seed")
+      o.seed = static_cast<uint64_t>(integer(a, 0));
+    else if (a == "--timeout")
+      o.timeout = static_cast<unsigned>(integer(a, 1));
+    else if (a == "--work")
+      o.work = value(a);
+    else if (a == "--max-memory")
+      o.maxMemory = static_cast<uint64_t>(integer(a, 1));
+    else if (a == "--emit-graphs")
+      o.emitGraphs = true;
+    else
+      usage("unknown option '" + a + "'");
   }
   return o;
 }
@@ -149,7 +158,8 @@ std::vector<std::string> mlirSeeds(const std::vector<std::string> &roots) {
     size_t start = 0;
     while (true) {
       size_t cut = text.find("// -----", start);
-      seeds.push_back(text.substr(start, cut == std::string::npos ? std::string::npos : cut - start));
+      seeds.push_back(
+          text.substr(start, cut == std::string::npos ? std::string::npos : cut - start));
       if (cut == std::string::npos)
         break;
       start = cut + 8;
@@ -164,9 +174,8 @@ std::vector<std::string> planSeeds(const std::vector<std::string> &roots) {
   for (const fs::path &p : filesUnder(roots, ".json"))
     seeds.push_back(readFile(p));
   auto context = makeContext();
-  mlir::ScopedDiagnosticHandler quiet(context.get(), [](mlir::Diagnostic &) {
-    return mlir::success();
-  });
+  mlir::ScopedDiagnosticHandler quiet(context.get(),
+                                      [](mlir::Diagnostic &) { return mlir::success(); });
   for (const std::string &text : mlirSeeds(roots)) {
     std::string diagnostics;
     auto module = parseModule(*context, text, diagnostics);
@@ -185,7 +194,8 @@ std::vector<std::string> npySeeds(const std::vector<std::string> &roots) {
   for (const fs::path &p : filesUnder(roots, ".npy"))
     seeds.push_back(readFile(p));
   auto make = [](const std::string &descr, const std::string &shape, size_t bytes) {
-    std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    std::string header =
+        "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
     header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
     header += '\n';
     std::string out("\x93NUMPY\x01\x00", 8);
@@ -248,9 +258,8 @@ int runFuzzer(const Options &o) {
   int findings = 0;
   // The seeds themselves first, then mutants.
   for (int64_t i = 0; i < static_cast<int64_t>(seeds.size()) + o.runs; ++i) {
-    std::string input = i < static_cast<int64_t>(seeds.size())
-                            ? seeds[i]
-                            : mutate(rng.pick(seeds), seeds, rng, 2);
+    std::string input =
+        i < static_cast<int64_t>(seeds.size()) ? seeds[i] : mutate(rng.pick(seeds), seeds, rng, 2);
     writeFile(gCurrentPath, input);
     alarm(o.timeout);
     Finding f = runTarget(o.target, input);
@@ -264,8 +273,7 @@ int runFuzzer(const Options &o) {
     if (++findings >= 10)
       break;
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "fusion-fuzz " << o.target << ": " << seeds.size() << " seeds + " << o.runs
             << " mutants, seed " << o.seed << ": " << depthStats().accepted << " accepted, "
             << depthStats().lowered << " lowered, " << depthStats().ran << " functions ran; "

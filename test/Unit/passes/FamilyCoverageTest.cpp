@@ -53,8 +53,8 @@ std::string allFusionTests() {
 
 TEST_CASE("every registered pattern is named after a report name", "[passes][coverage]") {
   DialectRegistry registry;
-  registry.insert<llm::LLMDialect, func::FuncDialect, pdl::PDLDialect,
-                  pdl_interp::PDLInterpDialect>();
+  registry
+      .insert<llm::LLMDialect, func::FuncDialect, pdl::PDLDialect, pdl_interp::PDLInterpDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   for (const llm::FusionFamilyInfo &family : llm::fusionFamilies()) {

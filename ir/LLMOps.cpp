@@ -169,20 +169,30 @@ LogicalResult verifyGroupQuant(Operation *op, RankedTensorType x,
 
 } // namespace
 
+TensorSize mlir::llm::staticTensorSize(RankedTensorType type) {
+  int64_t n = 1, bytes = 0;
+  for (int64_t d : type.getShape())
+    if (!ShapedType::isDynamic(d) && llvm::MulOverflow(n, d, n))
+      return TensorSize::TooManyElements;
+  int64_t elementBytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+  if (llvm::MulOverflow(n, elementBytes, bytes))
+    return TensorSize::TooManyBytes;
+  return TensorSize::Fits;
+}
+
 LogicalResult mlir::llm::verifyTensorSizeFits(Operation *op, Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
     return success();
-  int64_t n = 1, bytes = 0;
-  for (int64_t d : tensor.getShape())
-    if (!ShapedType::isDynamic(d) && llvm::MulOverflow(n, d, n))
-      return op->emitOpError() << "has a tensor " << type
-                               << " with more elements than fit in 64 bits";
-  int64_t elementBytes =
-      std::max<int64_t>(1, tensor.getElementTypeBitWidth() / 8);
-  if (llvm::MulOverflow(n, elementBytes, bytes))
+  switch (staticTensorSize(tensor)) {
+  case TensorSize::Fits:
+    return success();
+  case TensorSize::TooManyElements:
     return op->emitOpError() << "has a tensor " << type
-                             << " larger than 2^63 bytes";
+                             << " with more elements than fit in 64 bits";
+  case TensorSize::TooManyBytes:
+    return op->emitOpError() << "has a tensor " << type << " larger than 2^63 bytes";
+  }
   return success();
 }
 

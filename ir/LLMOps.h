@@ -18,8 +18,11 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::llm {
-/// Checks one tensor type: the product of its static dims, and that times
-/// its element size in bytes, fit in int64_t.
+/// Whether the product of a tensor type's static dims, and that times its
+/// element size in bytes, fit in int64_t.
+enum class TensorSize { Fits, TooManyElements, TooManyBytes };
+TensorSize staticTensorSize(RankedTensorType type);
+/// Checks one tensor type of `op` with staticTensorSize.
 LogicalResult verifyTensorSizeFits(Operation *op, Type type);
 
 namespace OpTrait {

@@ -12,7 +12,6 @@
 #include "mlir/IR/Location.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir::llm {
@@ -149,12 +148,7 @@ FailureOr<llmf::PlanFunction> translateFunction(func::FuncOp fn) {
       return emitError(loc) << "the runtime cannot hold a value of type " << v.getType();
     // Function arguments are not llm ops, so the TensorSizesFit trait has
     // not seen their types.
-    int64_t elements = 1, bytes = 0;
-    for (int64_t d : type.getShape())
-      if (!ShapedType::isDynamic(d) && llvm::MulOverflow(elements, d, elements))
-        elements = -1;
-    if (elements < 0 ||
-        llvm::MulOverflow(elements, static_cast<int64_t>(llmf::dtypeSize(*dt)), bytes))
+    if (staticTensorSize(type) != TensorSize::Fits)
       return emitError(loc) << "the runtime cannot hold a value of type " << v.getType()
                             << ": it is larger than 2^63 bytes";
     llmf::PlanBuffer b;

@@ -90,8 +90,6 @@ void fuseQKNormSeparate(PatternRewriter &rewriter, Operation *normQ, Operation *
 
 MissReason checkQKNorm(Operation *split, Operation *reshapeQ, Operation *reshapeK, Operation *normQ,
                        Operation *normK) {
-  if (normQ == normK)
-    return std::string("q and k bind the same norm");
   auto s = cast<SplitOp>(split);
   auto qkvType = cast<RankedTensorType>(s.getX().getType());
   if (static_cast<int64_t>(s.getDim()) != qkvType.getRank() - 1)

@@ -18,7 +18,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/cpu/CpuBackend.h"
-#include "runtime/Communicator.h"
 #include "runtime/Compare.h"
 #include "runtime/Error.h"
 #include "runtime/Executor.h"

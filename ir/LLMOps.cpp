@@ -254,6 +254,63 @@ LogicalResult AddOp::verify() { return verifyBroadcastBinary(*this); }
 LogicalResult SubOp::verify() { return verifyBroadcastBinary(*this); }
 LogicalResult MulOp::verify() { return verifyBroadcastBinary(*this); }
 LogicalResult DivOp::verify() { return verifyBroadcastBinary(*this); }
+LogicalResult EqOp::verify() { return verifyBroadcastBinary(*this); }
+LogicalResult NeOp::verify() { return verifyBroadcastBinary(*this); }
+
+LogicalResult SelectOp::verify() {
+  auto c = tensorOf(getCond()), a = tensorOf(getA()), b = tensorOf(getB());
+  if (a.getElementType() != b.getElementType() ||
+      a.getElementType() != tensorOf(getOutput()).getElementType())
+    return emitOpError() << "expects a, b and the result to have one element type, got "
+                         << a << ", " << b << " and " << getOutput().getType();
+  SmallVector<int64_t> ab, shape;
+  if (!mlir::OpTrait::util::getBroadcastedShape(a.getShape(), b.getShape(), ab) ||
+      !mlir::OpTrait::util::getBroadcastedShape(c.getShape(), ab, shape))
+    return emitOpError() << "operands are not broadcast-compatible: " << c << ", " << a
+                         << " and " << b;
+  return expectShapeAndElt(*this, "result", tensorOf(getOutput()), shape,
+                           a.getElementType());
+}
+
+LogicalResult BroadcastOp::verify() {
+  auto in = tensorOf(getX()), out = tensorOf(getOutput());
+  if (in.getRank() > out.getRank())
+    return emitOpError() << "expects a result of rank >= " << in.getRank() << ", got " << out;
+  int64_t lead = out.getRank() - in.getRank();
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    int64_t d = in.getDimSize(i), r = out.getDimSize(lead + i);
+    if (d == 1 || d == r)
+      continue;
+    return emitOpError() << "cannot broadcast " << in << " to " << out << ": dim " << i
+                         << " is " << (isDyn(d) ? std::string("?") : std::to_string(d));
+  }
+  for (int64_t i = 0; i < out.getRank(); ++i)
+    if (isDyn(out.getDimSize(i)) && (i < lead || in.getDimSize(i - lead) == 1))
+      return emitOpError() << "expects every dynamic result dim to be one of x's, got "
+                           << in << " to " << out;
+  return success();
+}
+
+LogicalResult ScatterOp::verify() {
+  auto x = tensorOf(getX()), idx = tensorOf(getIndices());
+  if (x.getRank() < 1 || x.getRank() != idx.getRank())
+    return emitOpError() << "expects x and indices of one rank >= 1, got " << x << " and "
+                         << idx;
+  if (!shapesCompatible(x.getShape().drop_back(), idx.getShape().drop_back()))
+    return emitOpError() << "expects x and indices to agree on every dim but the last, got "
+                         << x << " and " << idx;
+  if (!std::isfinite(getValue().convertToFloat()) && !isa<FloatType>(x.getElementType()))
+    return emitOpError() << "expects a finite value for an integer tensor";
+  return expectShapeAndElt(*this, "result", tensorOf(getOutput()), x.getShape(),
+                           x.getElementType());
+}
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = tensorOf(getX()).getRank(), dim = getDim();
+  if (rank == 0 || dim < -rank || dim >= rank)
+    return emitOpError() << "expects dim in [" << -rank << ", " << rank << "), got " << dim;
+  return success();
+}
 
 LogicalResult ReshapeOp::verify() {
   auto in = tensorOf(getX()), out = tensorOf(getOutput());
@@ -352,20 +409,25 @@ LogicalResult PowOp::verify() {
   return success();
 }
 
-LogicalResult MeanOp::verify() {
-  auto in = tensorOf(getX()), out = tensorOf(getOutput());
-  int64_t rank = in.getRank(), dim = getDim();
+/// mean and sum: `dim` in range, the result x's shape with `dim` removed
+/// (or 1 when `keepdim`).
+template <typename ReduceOp> static LogicalResult verifyReduction(ReduceOp op) {
+  auto in = tensorOf(op.getX()), out = tensorOf(op.getOutput());
+  int64_t rank = in.getRank(), dim = op.getDim();
   if (dim < -rank || dim >= rank || rank == 0)
-    return emitOpError() << "expects dim in [" << -rank << ", " << rank << "), got " << dim;
+    return op.emitOpError() << "expects dim in [" << -rank << ", " << rank << "), got " << dim;
   if (dim < 0)
     dim += rank;
   SmallVector<int64_t> shape(in.getShape());
-  if (getKeepdim())
+  if (op.getKeepdim())
     shape[dim] = 1;
   else
     shape.erase(shape.begin() + dim);
-  return expectShapeAndElt(*this, "result", out, shape, in.getElementType());
+  return expectShapeAndElt(op, "result", out, shape, in.getElementType());
 }
+
+LogicalResult MeanOp::verify() { return verifyReduction(*this); }
+LogicalResult SumOp::verify() { return verifyReduction(*this); }
 
 LogicalResult SplitOp::verify() {
   auto in = tensorOf(getX());

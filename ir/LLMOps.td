@@ -96,6 +96,23 @@ def LLM_AddOp : LLM_BinaryOp<"add", "addition", [Commutative]>;
 def LLM_SubOp : LLM_BinaryOp<"sub", "subtraction">;
 def LLM_MulOp : LLM_BinaryOp<"mul", "multiplication", [Commutative]>;
 def LLM_DivOp : LLM_BinaryOp<"div", "division">;
+// Comparisons: 1 where the relation holds, else 0, in the operands' element
+// type (the dialect has no i1; a mask is a tensor whose nonzero elements are
+// true, as importers write PyTorch's bool tensors).
+def LLM_EqOp : LLM_BinaryOp<"eq", "comparison a == b (1 or 0)", [Commutative]>;
+def LLM_NeOp : LLM_BinaryOp<"ne", "comparison a != b (1 or 0)", [Commutative]>;
+
+def LLM_SelectOp : LLM_Op<"select"> {
+  let summary = "Elementwise cond != 0 ? a : b, broadcasting (torch.where, masked_fill)";
+  let description = [{
+    All three operands broadcast like NumPy; `a`, `b` and the result have
+    one element type, `cond` any arithmetic type (nonzero is true).
+  }];
+  let arguments = (ins LLM_ArithTensor:$cond, LLM_ArithTensor:$a, LLM_ArithTensor:$b);
+  let results = (outs LLM_ArithTensor:$output);
+  let assemblyFormat = "$cond `,` $a `,` $b attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 
 class LLM_UnaryFloatOp<string mnemonic, string what>
     : LLM_Op<mnemonic, [SameOperandsAndResultType]> {
@@ -110,6 +127,56 @@ def LLM_SiluOp : LLM_UnaryFloatOp<"silu", "SiLU x * sigmoid(x)">;
 def LLM_ReluOp : LLM_UnaryFloatOp<"relu", "ReLU max(x, 0)">;
 def LLM_RsqrtOp : LLM_UnaryFloatOp<"rsqrt", "reciprocal square root 1 / sqrt(x)">;
 def LLM_NegOp : LLM_UnaryFloatOp<"neg", "negation -x">;
+def LLM_ExpOp : LLM_UnaryFloatOp<"exp", "exponential e^x">;
+def LLM_SoftplusOp : LLM_UnaryFloatOp<"softplus",
+    "softplus log(1 + e^x), x itself above 20 (torch's threshold)">;
+def LLM_GeluOp : LLM_UnaryFloatOp<"gelu", "GELU x * Phi(x) with the erf">;
+def LLM_GeluTanhOp : LLM_UnaryFloatOp<"gelu_tanh",
+    "GELU with the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))">;
+
+def LLM_SoftmaxOp : LLM_Op<"softmax", [SameOperandsAndResultType]> {
+  let summary = "Softmax over one dim (torch.softmax(x, dim))";
+  let description = [{
+    Max-subtracted exponentials summed in fp32, one rounding to x's type.
+    A negative `dim` counts from the end.
+  }];
+  let arguments = (ins LLM_FloatTensor:$x, I64Attr:$dim);
+  let results = (outs LLM_FloatTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+def LLM_FullLikeOp : LLM_Op<"full_like", [SameOperandsAndResultType]> {
+  let summary = "A tensor of x's type filled with `value` (torch.zeros_like, full_like)";
+  let arguments = (ins LLM_ArithTensor:$x, F32Attr:$value);
+  let results = (outs LLM_ArithTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($output)";
+}
+
+def LLM_BroadcastOp : LLM_Op<"broadcast", [SameOperandsAndResultElementType]> {
+  let summary = "x broadcast to the result shape (torch.expand)";
+  let description = [{
+    NumPy rules: x's dims align with the result's trailing dims; a dim of 1
+    repeats. A dynamic result dim is x's (it cannot be a broadcast one).
+  }];
+  let arguments = (ins LLM_Tensor:$x);
+  let results = (outs LLM_Tensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `to` type($output)";
+  let hasVerifier = 1;
+}
+
+def LLM_ScatterOp : LLM_Op<"scatter"> {
+  let summary = "x with `value` written at `indices` along the last dim";
+  let description = [{
+    `y = x; y[..., indices[..., j]] = value` (torch.scatter(x, -1, indices,
+    value)); indices has x's leading dims and every index is in
+    [0, x.shape[-1]).
+  }];
+  let arguments = (ins LLM_ArithTensor:$x, LLM_IndexTensor:$indices, F32Attr:$value);
+  let results = (outs LLM_ArithTensor:$output);
+  let assemblyFormat = "$x `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 
 def LLM_TransposeOp : LLM_Op<"transpose"> {
   let summary = "Permutes the dims (torch.permute; transpose swaps two)";
@@ -156,6 +223,19 @@ def LLM_MeanOp : LLM_Op<"mean"> {
     Sums in fp32 or wider, divides by the dim's extent, one rounding to x's
     element type. The result has x's shape with `dim` removed, or kept as 1
     when `keepdim`. A negative `dim` counts from the end.
+  }];
+  let arguments = (ins LLM_FloatTensor:$x, I64Attr:$dim,
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdim);
+  let results = (outs LLM_FloatTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LLM_SumOp : LLM_Op<"sum"> {
+  let summary = "Sum over one dim (torch.sum(x, dim, keepdim))";
+  let description = [{
+    Sums in fp32 or wider, one rounding to x's element type; the result's
+    shape as `mean`'s.
   }];
   let arguments = (ins LLM_FloatTensor:$x, I64Attr:$dim,
                        DefaultValuedAttr<BoolAttr, "false">:$keepdim);

@@ -87,7 +87,9 @@ __device__ __forceinline__ void storeInt(ElemType t, void *p, int64_t i, int64_t
     storeFloat(t, p, i, float(v));
 }
 
-bool isInt(ElemType t) { return t == ElemType::I32 || t == ElemType::I64; }
+__host__ __device__ bool isInt(ElemType t) {
+  return t == ElemType::I32 || t == ElemType::I64;
+}
 
 /// The float math of a binary op, rounding aside (the caller stores it in
 /// the output type). A compile-time op folds the switch away.
@@ -97,6 +99,8 @@ __device__ __forceinline__ float applyBinary(BinaryOp op, float u, float v) {
   case BinaryOp::Sub: return u - v;
   case BinaryOp::Mul: return u * v;
   case BinaryOp::Div: return u / v;
+  case BinaryOp::Eq: return u == v ? 1.0f : 0.0f;
+  case BinaryOp::Ne: return u != v ? 1.0f : 0.0f;
   }
   return 0.0f;
 }
@@ -122,6 +126,8 @@ __global__ void binaryKernel(BinaryOp op, ElemType type, IndexMap a, const void 
           r = u / v;
         }
         break;
+      case BinaryOp::Eq: r = u == v; break;
+      case BinaryOp::Ne: r = u != v; break;
       }
       storeInt(type, out, i, r);
       continue;
@@ -138,6 +144,10 @@ __global__ void unaryKernel(UnaryOp op, ElemType inType, IndexMap x, const void 
                   (outType == ElemType::I32 || outType == ElemType::I64);
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x) {
+    if (op == UnaryOp::Fill) {
+      storeFloat(outType, out, i, param);
+      continue;
+    }
     int64_t ix = mapIndex(x, i);
     if (intToInt) {
       storeInt(outType, out, i, loadAsInt(inType, xd, ix));
@@ -152,6 +162,13 @@ __global__ void unaryKernel(UnaryOp op, ElemType inType, IndexMap x, const void 
     case UnaryOp::Rsqrt: v = 1.0f / sqrtf(v); break;
     case UnaryOp::Pow: v = param == 2.0f ? v * v : powf(v, param); break;
     case UnaryOp::Neg: v = -v; break;
+    case UnaryOp::Exp: v = expf(v); break;
+    case UnaryOp::Softplus: v = v > 20.0f ? v : log1pf(expf(v)); break;
+    case UnaryOp::Gelu: v = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f)); break;
+    case UnaryOp::GeluTanh:
+      v = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+      break;
+    case UnaryOp::Fill: break;
     }
     storeFloat(outType, out, i, v);
   }
@@ -191,7 +208,7 @@ dim3 gridFor(int64_t n) { return dim3(unsigned(std::min<int64_t>((n + 255) / 256
 /// norms are raised to rms_norm before they run; this serves graphs that
 /// keep a plain mean.
 __global__ void meanKernel(ElemType type, IndexMap x, const void *xd, int64_t outer,
-                           int64_t extent, int64_t inner, void *out) {
+                           int64_t extent, int64_t inner, void *out, bool divide) {
   pdlEnter();
   int64_t n = outer * inner;
   for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < n;
@@ -200,8 +217,49 @@ __global__ void meanKernel(ElemType type, IndexMap x, const void *xd, int64_t ou
     double sum = 0.0;
     for (int64_t j = 0; j < extent; ++j)
       sum += loadAsFloat(type, xd, mapIndex(x, (a * extent + j) * inner + b));
-    storeFloat(type, out, o,
-               extent ? float(sum / double(extent)) : __int_as_float(0x7fc00000));
+    if (!divide)
+      storeFloat(type, out, o, float(sum));
+    else
+      storeFloat(type, out, o,
+                 extent ? float(sum / double(extent)) : __int_as_float(0x7fc00000));
+  }
+}
+
+/// One row (an (outer, inner) pair) a thread, three passes over its
+/// `extent` elements. Not tuned: routers softmax a few hundred experts.
+__global__ void softmaxKernel(ElemType type, IndexMap x, const void *xd, int64_t outer,
+                              int64_t extent, int64_t inner, void *out) {
+  pdlEnter();
+  int64_t n = outer * inner;
+  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < n;
+       o += int64_t(gridDim.x) * blockDim.x) {
+    int64_t a = o / inner, b = o % inner;
+    float m = -INFINITY;
+    for (int64_t j = 0; j < extent; ++j)
+      m = fmaxf(m, loadAsFloat(type, xd, mapIndex(x, (a * extent + j) * inner + b)));
+    double sum = 0.0;
+    for (int64_t j = 0; j < extent; ++j)
+      sum += expf(loadAsFloat(type, xd, mapIndex(x, (a * extent + j) * inner + b)) - m);
+    for (int64_t j = 0; j < extent; ++j) {
+      int64_t i = (a * extent + j) * inner + b;
+      storeFloat(type, out, i, float(double(expf(loadAsFloat(type, xd, mapIndex(x, i)) - m)) / sum));
+    }
+  }
+}
+
+__global__ void scatterValueKernel(ElemType type, void *y, int64_t rows, int64_t d,
+                                   ElemType idxType, const void *idx, int64_t k, float value,
+                                   int *error) {
+  pdlEnter();
+  int64_t n = rows * k;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t col = loadAsInt(idxType, idx, i);
+    if (col < 0 || col >= d) {
+      *error = 1;
+      continue;
+    }
+    storeFloat(type, y, (i / k) * d + col, value);
   }
 }
 
@@ -213,6 +271,21 @@ __device__ __forceinline__ void copyElement(int bytes, const void *src, int64_t 
   case 2: static_cast<uint16_t *>(dst)[di] = static_cast<const uint16_t *>(src)[si]; break;
   case 4: static_cast<uint32_t *>(dst)[di] = static_cast<const uint32_t *>(src)[si]; break;
   default: static_cast<uint64_t *>(dst)[di] = static_cast<const uint64_t *>(src)[si]; break;
+  }
+}
+
+__global__ void selectKernel(ElemType condType, IndexMap c, const void *cd, int bytes,
+                             IndexMap a, const void *ad, IndexMap b, const void *bd, void *out,
+                             int64_t n) {
+  pdlEnter();
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    bool take = isInt(condType) ? loadAsInt(condType, cd, mapIndex(c, i)) != 0
+                                : loadAsFloat(condType, cd, mapIndex(c, i)) != 0.0f;
+    if (take)
+      copyElement(bytes, ad, mapIndex(a, i), out, i);
+    else
+      copyElement(bytes, bd, mapIndex(b, i), out, i);
   }
 }
 
@@ -259,6 +332,8 @@ cudaError_t binary(BinaryOp op, ElemType type, IndexMap a, const void *aData, In
       case BinaryOp::Sub: launch(std::integral_constant<BinaryOp, BinaryOp::Sub>{}); break;
       case BinaryOp::Mul: launch(std::integral_constant<BinaryOp, BinaryOp::Mul>{}); break;
       case BinaryOp::Div: launch(std::integral_constant<BinaryOp, BinaryOp::Div>{}); break;
+      case BinaryOp::Eq: launch(std::integral_constant<BinaryOp, BinaryOp::Eq>{}); break;
+      case BinaryOp::Ne: launch(std::integral_constant<BinaryOp, BinaryOp::Ne>{}); break;
       }
       return cudaGetLastError();
     });
@@ -272,7 +347,7 @@ cudaError_t unary(UnaryOp op, ElemType inType, IndexMap x, const void *xData, El
                   void *out, int64_t n, cudaStream_t stream, float param) {
   if (n == 0)
     return cudaSuccess;
-  if (op != UnaryOp::Copy && (isInt(inType) || inType != outType))
+  if (op != UnaryOp::Copy && op != UnaryOp::Fill && (isInt(inType) || inType != outType))
     return invalid("unary: activations take and give one float type");
   launchKernel(unaryKernel, gridFor(n), 256, 0, stream, op, inType, x, xData, outType, out, n,
                param);
@@ -299,7 +374,57 @@ cudaError_t mean(ElemType type, IndexMap x, const void *xData, int64_t outer, in
     return cudaSuccess;
   if (isInt(type))
     return invalid("mean: x must be f32, f16 or bf16");
-  launchKernel(meanKernel, gridFor(n), 256, 0, stream, type, x, xData, outer, extent, inner, out);
+  launchKernel(meanKernel, gridFor(n), 256, 0, stream, type, x, xData, outer, extent, inner, out,
+               true);
+  return cudaGetLastError();
+}
+
+cudaError_t sum(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
+                int64_t inner, void *out, cudaStream_t stream) {
+  int64_t n = outer * inner;
+  if (n == 0)
+    return cudaSuccess;
+  if (isInt(type))
+    return invalid("sum: x must be f32, f16 or bf16");
+  launchKernel(meanKernel, gridFor(n), 256, 0, stream, type, x, xData, outer, extent, inner, out,
+               false);
+  return cudaGetLastError();
+}
+
+cudaError_t softmax(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
+                    int64_t inner, void *out, cudaStream_t stream) {
+  int64_t n = outer * inner;
+  if (n == 0 || extent == 0)
+    return cudaSuccess;
+  if (isInt(type))
+    return invalid("softmax: x must be f32, f16 or bf16");
+  launchKernel(softmaxKernel, gridFor(n), 256, 0, stream, type, x, xData, outer, extent, inner,
+               out);
+  return cudaGetLastError();
+}
+
+cudaError_t select(ElemType condType, IndexMap cond, const void *condData, int elemBytes,
+                   IndexMap a, const void *aData, IndexMap b, const void *bData, void *out,
+                   int64_t n, cudaStream_t stream) {
+  if (n == 0)
+    return cudaSuccess;
+  if (elemBytes != 1 && elemBytes != 2 && elemBytes != 4 && elemBytes != 8)
+    return invalid("select: elements of 1, 2, 4 or 8 bytes");
+  launchKernel(selectKernel, gridFor(n), 256, 0, stream, condType, cond, condData, elemBytes, a,
+               aData, b, bData, out, n);
+  return cudaGetLastError();
+}
+
+cudaError_t scatterValue(ElemType type, void *y, int64_t rows, int64_t d, ElemType idxType,
+                         const void *idx, int64_t k, float value, int *error,
+                         cudaStream_t stream) {
+  int64_t n = rows * k;
+  if (n == 0)
+    return cudaSuccess;
+  if (!isInt(idxType))
+    return invalid("scatter: indices must be i32 or i64");
+  launchKernel(scatterValueKernel, gridFor(n), 256, 0, stream, type, y, rows, d, idxType, idx, k,
+               value, error);
   return cudaGetLastError();
 }
 

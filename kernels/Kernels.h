@@ -130,8 +130,11 @@ struct IndexMap {
   bool identity = false; // linear index == element offset - offset
 };
 
-enum class BinaryOp : int { Add, Sub, Mul, Div };
-enum class UnaryOp : int { Sigmoid, Silu, Relu, Copy, Rsqrt, Pow, Neg };
+/// Eq and Ne give 1 or 0 in the operands' type.
+enum class BinaryOp : int { Add, Sub, Mul, Div, Eq, Ne };
+/// Fill ignores x and writes `param` (full_like).
+enum class UnaryOp : int { Sigmoid, Silu, Relu, Copy, Rsqrt, Pow, Neg, Exp, Softplus, Gelu,
+                           GeluTanh, Fill };
 
 /// out[i] = a[i] op b[i] over n contiguous output elements (fp32 math, or
 /// int64 for integer types; division by zero sets *error).
@@ -152,6 +155,23 @@ cudaError_t concatInto(int elemBytes, IndexMap x, const void *xData, int64_t out
 /// elements reached through `x`), double sums, one rounding: out [outer, inner].
 cudaError_t mean(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
                  int64_t inner, void *out, cudaStream_t stream);
+/// The sum over the middle dim, as `mean` but without the division.
+cudaError_t sum(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
+                int64_t inner, void *out, cudaStream_t stream);
+/// Softmax over the middle dim of x viewed as [outer, extent, inner]: fp32
+/// max-subtracted exponentials, a double sum, one rounding; out contiguous.
+cudaError_t softmax(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
+                    int64_t inner, void *out, cudaStream_t stream);
+/// out[i] = cond[i] != 0 ? a[i] : b[i] over n output elements, every
+/// operand read through its map; a, b and out have `elemBytes`-byte elements.
+cudaError_t select(ElemType condType, IndexMap cond, const void *condData, int elemBytes,
+                   IndexMap a, const void *aData, IndexMap b, const void *bData, void *out,
+                   int64_t n, cudaStream_t stream);
+/// y [rows, d] (already holding x): y[r, idx[r, j]] = value for j < k. An
+/// index outside [0, d) sets *error and is skipped.
+cudaError_t scatterValue(ElemType type, void *y, int64_t rows, int64_t d, ElemType idxType,
+                         const void *idx, int64_t k, float value, int *error,
+                         cudaStream_t stream);
 
 /// An empty kernel, for the launch floor.
 cudaError_t emptyKernel(cudaStream_t stream);

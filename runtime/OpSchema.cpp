@@ -110,6 +110,79 @@ Types inferMean(const Types &in, const OpAttrs &attrs, const Types &) {
   return {out};
 }
 
+Types inferSoftmax(const Types &in, const OpAttrs &attrs, const Types &) {
+  expectFloat(in[0], "x");
+  reducedDim(in[0], attrs.dim);
+  return {in[0]};
+}
+
+Types inferSame(const Types &in, const OpAttrs &, const Types &) {
+  if (in[0].dtype == DType::F8E4M3FN)
+    fail("f8E4M3FN has no arithmetic; cast it first");
+  return {in[0]};
+}
+
+/// One dim of a NumPy broadcast (-1 is dynamic).
+int64_t broadcastDim(int64_t a, int64_t b, const Shape &sa, const Shape &sb) {
+  if (a == 1)
+    return b;
+  if (b == 1 || a == b || b < 0)
+    return a;
+  if (a < 0)
+    return b;
+  fail("shapes ", shapeToString(sa), " and ", shapeToString(sb), " do not broadcast");
+}
+
+Shape broadcastShapes(const Shape &a, const Shape &b) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    out[i] = broadcastDim(da, db, a, b);
+  }
+  return out;
+}
+
+Types inferSelect(const Types &in, const OpAttrs &, const Types &) {
+  const TensorType &c = in[0], &a = in[1], &b = in[2];
+  if (a.dtype != b.dtype)
+    fail("a and b must have one element type, got ", dtypeName(a.dtype), " and ",
+         dtypeName(b.dtype));
+  return {TensorType{a.dtype, broadcastShapes(c.shape, broadcastShapes(a.shape, b.shape))}};
+}
+
+/// The declared result shape, its dynamic dims taken from x's.
+Types inferBroadcast(const Types &in, const OpAttrs &, const Types &declared) {
+  if (declared.empty())
+    fail("broadcast needs a declared result type");
+  const Shape &x = in[0].shape;
+  Shape out = declared[0].shape;
+  if (x.size() > out.size())
+    fail("cannot broadcast ", in[0].str(), " to rank ", out.size());
+  size_t lead = out.size() - x.size();
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t xd = i < lead ? 1 : x[i - lead];
+    if (out[i] < 0)
+      out[i] = xd;
+    else if (xd != 1 && xd != out[i])
+      fail("cannot broadcast ", in[0].str(), " to ", shapeToString(declared[0].shape));
+  }
+  return {TensorType{in[0].dtype, out}};
+}
+
+Types inferScatter(const Types &in, const OpAttrs &, const Types &) {
+  const TensorType &x = in[0], &idx = in[1];
+  if (idx.dtype != DType::I32 && idx.dtype != DType::I64)
+    fail("scatter indices must be i32 or i64, got ", dtypeName(idx.dtype));
+  if (x.shape.empty() || x.shape.size() != idx.shape.size())
+    fail("x and indices need one rank >= 1, got ", x.str(), " and ", idx.str());
+  for (size_t i = 0; i + 1 < x.shape.size(); ++i)
+    if (!dimsMatch(x.shape[i], idx.shape[i]))
+      fail("x and indices disagree on dim ", i, ": ", x.str(), " and ", idx.str());
+  return {x};
+}
+
 Types inferTranspose(const Types &in, const OpAttrs &attrs, const Types &) {
   const TensorType &x = in[0];
   if (attrs.permutation.size() != x.shape.size())
@@ -414,6 +487,18 @@ const std::vector<OpSchema> &allOpSchemas() {
       {"concat", -1, 1, {"dim"}, {}, inferConcat},
       {"pow", 1, 1, {"exponent"}, {}, inferPow},
       {"mean", 1, 1, {"dim"}, {"keepdim"}, inferMean},
+      {"sum", 1, 1, {"dim"}, {"keepdim"}, inferMean},
+      {"softmax", 1, 1, {"dim"}, {}, inferSoftmax},
+      {"exp", 1, 1, {}, {}, inferUnary},
+      {"softplus", 1, 1, {}, {}, inferUnary},
+      {"gelu", 1, 1, {}, {}, inferUnary},
+      {"gelu_tanh", 1, 1, {}, {}, inferUnary},
+      {"eq", 2, 1, {}, {}, inferBinary},
+      {"ne", 2, 1, {}, {}, inferBinary},
+      {"select", 3, 1, {}, {}, inferSelect},
+      {"broadcast", 1, 1, {}, {}, inferBroadcast},
+      {"full_like", 1, 1, {"value"}, {}, inferSame},
+      {"scatter", 2, 1, {"value"}, {}, inferScatter},
       {"reshape", 1, 1, {}, {}, inferReshape, /*isView=*/true},
       {"split", 1, -1, {"dim", "sizes"}, {}, inferSplit, /*isView=*/true},
       {"matmul", 2, 1, {}, {"transpose_w"}, inferMatmul},
@@ -464,6 +549,7 @@ const std::vector<AttrField> &attrFields() {
       {"permutation", AttrKind::I64Array, nullptr, nullptr, nullptr, &OpAttrs::permutation},
       {"start", AttrKind::I64, nullptr, &OpAttrs::start},
       {"end", AttrKind::I64, nullptr, &OpAttrs::end},
+      {"value", AttrKind::F32, &OpAttrs::value},
   };
   return fields;
 }

@@ -54,6 +54,7 @@ struct OpAttrs {
   bool keepdim = false;  // mean
   std::vector<int64_t> permutation; // transpose
   int64_t start = 0, end = 0;       // slice
+  float value = 0.0f;               // full_like, scatter
 };
 
 /// How fusion-run fills an argument with random data: each role has a

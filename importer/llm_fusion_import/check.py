@@ -47,6 +47,23 @@ def fuse(bin_dir: str, piece_dir: str) -> dict:
         return json.load(f)
 
 
+def _id_orders(outputs: list) -> dict:
+    """Expert ids come unsorted from PyTorch (topk(sorted=False)) and in
+    descending score order from the runtime: each row is compared in id
+    order. For every integer output [..., k]: the per-row argsort of its ids,
+    keyed by the output's shape (the weights beside it share it)."""
+    orders = {}
+    for o in outputs:
+        if o.dtype.kind in "iu" and o.ndim >= 1 and o.shape not in orders:
+            orders[o.shape] = np.argsort(o, axis=-1, kind="stable")
+    return orders
+
+
+def _reorder(o, orders):
+    order = orders.get(o.shape)
+    return o if order is None else np.take_along_axis(o, order, axis=-1)
+
+
 def compare(bin_dir: str, piece_dir: str, which: str) -> list:
     """Runs `which` (module.mlir or fused.mlir) on the piece's inputs and
     compares every output with PyTorch's."""
@@ -57,9 +74,13 @@ def compare(bin_dir: str, piece_dir: str, which: str) -> list:
     _run([os.path.join(bin_dir, "fusion-run"), os.path.join(piece_dir, which),
           "--input-dir", piece_dir, "--output-dir", out_dir])
     checks = []
-    for i, (expected, dtype) in enumerate(zip(manifest["outputs"], manifest["output_dtypes"])):
-        e = np.load(os.path.join(piece_dir, expected)).astype(np.float64)
-        a = np.load(os.path.join(out_dir, f"out{i}.npy")).astype(np.float64)
+    expected_all = [np.load(os.path.join(piece_dir, e)) for e in manifest["outputs"]]
+    actual_all = [np.load(os.path.join(out_dir, f"out{i}.npy"))
+                  for i in range(len(expected_all))]
+    order_e, order_a = _id_orders(expected_all), _id_orders(actual_all)
+    for i, dtype in enumerate(manifest["output_dtypes"]):
+        e = _reorder(expected_all[i], order_e).astype(np.float64)
+        a = _reorder(actual_all[i], order_a).astype(np.float64)
         if a.shape != e.shape:
             checks.append(OutputCheck(i, dtype, float("inf"), float("inf"), False))
             continue

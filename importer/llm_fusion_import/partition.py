@@ -16,12 +16,15 @@ import os
 import numpy as np
 import torch
 
+from . import regions
 from .aten_to_llm import _wrap, to_llm_function
 
 aten = torch.ops.aten
 
-# Ops that stay outside the pieces.
-OPAQUE = {aten.scaled_dot_product_attention.default}
+# Ops that stay outside the pieces: attention, and the regions models.py
+# wraps (MoE experts, linear-attention convolution and delta rule, MLA's
+# interleaved rotary embedding).
+OPAQUE = {aten.scaled_dot_product_attention.default, regions.REGION}
 
 
 def _save(path: str, t: torch.Tensor) -> None:

@@ -46,7 +46,7 @@ struct Broadcast {
   }
 };
 
-enum class BinOp { Add, Sub, Mul, Div };
+enum class BinOp { Add, Sub, Mul, Div, Eq, Ne };
 
 template <BinOp op>
 void binaryKernel(const KernelCall &call) {
@@ -66,6 +66,8 @@ void binaryKernel(const KernelCall &call) {
             fail("integer division by zero at element ", i);
           r = u / v; // truncates toward zero, like C and torch.div(trunc)
           break;
+        case BinOp::Eq: r = u == v; break;
+        case BinOp::Ne: r = u != v; break;
         }
         writeInt(y.dtype(), y.elementPtr(i), r);
         continue;
@@ -76,6 +78,8 @@ void binaryKernel(const KernelCall &call) {
       case BinOp::Sub: r = u - v; break;
       case BinOp::Mul: r = u * v; break;
       case BinOp::Div: r = u / v; break;
+      case BinOp::Eq: r = u == v ? 1.0f : 0.0f; break;
+      case BinOp::Ne: r = u != v ? 1.0f : 0.0f; break;
       }
       writeFloat(y.dtype(), y.elementPtr(i), r);
     }
@@ -178,6 +182,116 @@ void meanKernel(const KernelCall &call) {
   });
 }
 
+/// sum over one dim: meanKernel's order and width, no division.
+void sumKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  int64_t rank = x.rank(), dim = call.step.attrs.dim < 0 ? call.step.attrs.dim + rank
+                                                          : call.step.attrs.dim;
+  int64_t outer = 1, inner = 1, extent = x.dim(dim);
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= x.dim(d);
+  for (int64_t d = dim + 1; d < rank; ++d)
+    inner *= x.dim(d);
+  parallelFor(outer * inner, extent, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      int64_t a = o / inner, b = o % inner;
+      double sum = 0.0;
+      for (int64_t j = 0; j < extent; ++j)
+        sum += loadFloat(x, (a * extent + j) * inner + b);
+      writeFloat(y.dtype(), y.elementPtr(o), static_cast<float>(sum));
+    }
+  });
+}
+
+/// softmax over one dim: max-subtracted exponentials in fp32 (the sum in
+/// double), one rounding.
+void softmaxKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  int64_t rank = x.rank(), dim = call.step.attrs.dim < 0 ? call.step.attrs.dim + rank
+                                                          : call.step.attrs.dim;
+  int64_t outer = 1, inner = 1, extent = x.dim(dim);
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= x.dim(d);
+  for (int64_t d = dim + 1; d < rank; ++d)
+    inner *= x.dim(d);
+  parallelFor(outer * inner, extent, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      int64_t a = o / inner, b = o % inner;
+      auto at = [&](int64_t j) { return (a * extent + j) * inner + b; };
+      float m = -INFINITY;
+      for (int64_t j = 0; j < extent; ++j)
+        m = std::max(m, loadFloat(x, at(j)));
+      double sum = 0.0;
+      for (int64_t j = 0; j < extent; ++j)
+        sum += std::exp(loadFloat(x, at(j)) - m);
+      for (int64_t j = 0; j < extent; ++j)
+        writeFloat(y.dtype(), y.elementPtr(at(j)),
+                   static_cast<float>(std::exp(loadFloat(x, at(j)) - m) / sum));
+    }
+  });
+}
+
+/// select(cond, a, b), all three broadcast to the result.
+void selectKernel(const KernelCall &call) {
+  const Tensor &c = call.inputs[0], &a = call.inputs[1], &b = call.inputs[2];
+  const Tensor &y = call.outputs[0];
+  Broadcast bc(y.shape(), c.shape()), ba(y.shape(), a.shape()), bb(y.shape(), b.shape());
+  bool condInt = !isFloat(c.dtype());
+  size_t es = dtypeSize(y.dtype());
+  parallelFor(y.numel(), 4, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      int64_t ci = bc.map(i);
+      bool take = condInt ? loadInt(c, ci) != 0 : loadFloat(c, ci) != 0.0f;
+      const Tensor &src = take ? a : b;
+      std::memcpy(y.elementPtr(i), src.elementPtr(take ? ba.map(i) : bb.map(i)), es);
+    }
+  });
+}
+
+/// broadcast: y[i] = x[broadcast index of i].
+void broadcastKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &y = call.outputs[0];
+  Broadcast bx(y.shape(), x.shape());
+  size_t es = dtypeSize(y.dtype());
+  parallelFor(y.numel(), 4, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      std::memcpy(y.elementPtr(i), x.elementPtr(bx.map(i)), es);
+  });
+}
+
+void fullLikeKernel(const KernelCall &call) {
+  const Tensor &y = call.outputs[0];
+  float v = call.step.attrs.value;
+  bool integer = !isFloat(y.dtype());
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    if (integer)
+      writeInt(y.dtype(), y.elementPtr(i), floatToInt(v, y.dtype()));
+    else
+      writeFloat(y.dtype(), y.elementPtr(i), v);
+  }
+}
+
+/// scatter: y = x, then y[row, indices[row, j]] = value.
+void scatterKernel(const KernelCall &call) {
+  const Tensor &x = call.inputs[0], &idx = call.inputs[1], &y = call.outputs[0];
+  int64_t d = x.dim(x.rank() - 1), k = idx.dim(idx.rank() - 1);
+  int64_t rows = d ? x.numel() / d : 0;
+  size_t es = dtypeSize(y.dtype());
+  for (int64_t i = 0; i < x.numel(); ++i)
+    std::memcpy(y.elementPtr(i), x.elementPtr(i), es);
+  float v = call.step.attrs.value;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t col = loadInt(idx, r * k + j);
+      if (col < 0 || col >= d)
+        fail("scatter index ", col, " out of range [0, ", d, ") at row ", r);
+      if (isFloat(y.dtype()))
+        writeFloat(y.dtype(), y.elementPtr(r * d + col), v);
+      else
+        writeInt(y.dtype(), y.elementPtr(r * d + col), floatToInt(v, y.dtype()));
+    }
+}
+
 /// Copies element by element between layouts: out linear index i reads x's
 /// element `source(i)` (row-major logical index). Bytes are copied as they
 /// are, so every element type moves unchanged.
@@ -268,6 +382,18 @@ void registerElementwiseKernels(KernelRegistry &r) {
   r.add("concat", Device::CPU, concatKernel);
   r.add("pow", Device::CPU, powKernel);
   r.add("mean", Device::CPU, meanKernel);
+  r.add("sum", Device::CPU, sumKernel);
+  r.add("softmax", Device::CPU, softmaxKernel);
+  r.add("eq", Device::CPU, binaryKernel<BinOp::Eq>);
+  r.add("ne", Device::CPU, binaryKernel<BinOp::Ne>);
+  r.add("select", Device::CPU, selectKernel);
+  r.add("broadcast", Device::CPU, broadcastKernel);
+  r.add("full_like", Device::CPU, fullLikeKernel);
+  r.add("scatter", Device::CPU, scatterKernel);
+  r.add("exp", Device::CPU, unaryKernel<expf32>);
+  r.add("softplus", Device::CPU, unaryKernel<softplus>);
+  r.add("gelu", Device::CPU, unaryKernel<gelu>);
+  r.add("gelu_tanh", Device::CPU, unaryKernel<geluTanh>);
   r.add("all_reduce", Device::CPU, allReduceKernel);
   r.add("copy_slice", Device::CPU, copySliceKernel);
 }

@@ -27,6 +27,16 @@ inline float sigmoid(float x) { return 1.0f / (1.0f + expNeg(x)); }
 inline float silu(float x) { return x / (1.0f + expNeg(x)); }
 inline float relu(float x) { return std::isnan(x) ? x : (x > 0.0f ? x : 0.0f); }
 inline float neg(float x) { return -x; }
+inline float expf32(float x) { return std::exp(x); }
+/// torch.nn.functional.softplus (beta 1, threshold 20): x above 20.
+inline float softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
+/// GELU with the erf, x * Phi(x).
+inline float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+/// GELU with the tanh approximation (torch's approximate='tanh').
+inline float geluTanh(float x) {
+  float inner = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+  return 0.5f * x * (1.0f + std::tanh(inner));
+}
 /// 1 / sqrt(x), one rounding of each (as torch.rsqrt on the CPU).
 inline float rsqrt(float x) { return 1.0f / std::sqrt(x); }
 /// x ^ e; e = 2 is exactly x * x (as a decomposed RMSNorm squares).

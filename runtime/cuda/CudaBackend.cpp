@@ -232,6 +232,76 @@ void meanKernel(const KernelCall &c) {
         "mean");
 }
 
+/// x as [outer, extent, inner] around the reduced dim.
+struct ReducedDim {
+  int64_t outer = 1, extent = 1, inner = 1;
+  ReducedDim(const Tensor &x, int64_t dim) {
+    int64_t rank = x.rank();
+    dim = dim < 0 ? dim + rank : dim;
+    for (int64_t d = 0; d < dim; ++d)
+      outer *= x.dim(d);
+    for (int64_t d = dim + 1; d < rank; ++d)
+      inner *= x.dim(d);
+    extent = x.dim(dim);
+  }
+};
+
+void sumKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  ReducedDim r(x, c.step.attrs.dim);
+  check(k::sum(elem(x.dtype()), indexMap(x, x.shape()), x.buffer()->data, r.outer, r.extent,
+               r.inner, y.data(), stream()),
+        "sum");
+}
+
+void softmaxKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  ReducedDim r(x, c.step.attrs.dim);
+  check(k::softmax(elem(x.dtype()), indexMap(x, x.shape()), x.buffer()->data, r.outer, r.extent,
+                   r.inner, y.data(), stream()),
+        "softmax");
+}
+
+void selectKernel(const KernelCall &c) {
+  const Tensor &cond = c.inputs[0], &a = c.inputs[1], &b = c.inputs[2], &y = c.outputs[0];
+  check(k::select(elem(cond.dtype()), indexMap(cond, y.shape()), cond.buffer()->data,
+                  static_cast<int>(dtypeSize(y.dtype())), indexMap(a, y.shape()),
+                  a.buffer()->data, indexMap(b, y.shape()), b.buffer()->data, y.data(),
+                  y.numel(), stream()),
+        "select");
+}
+
+/// broadcast and full_like: a copy through x's broadcast map, or a fill.
+void broadcastKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  check(k::unary(k::UnaryOp::Copy, elem(x.dtype()), indexMap(x, y.shape()), x.buffer()->data,
+                 elem(y.dtype()), y.data(), y.numel(), stream()),
+        "broadcast");
+}
+
+void fullLikeKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  check(k::unary(k::UnaryOp::Fill, elem(x.dtype()), indexMap(x, y.shape()), x.buffer()->data,
+                 elem(y.dtype()), y.data(), y.numel(), stream(), c.step.attrs.value),
+        "full_like");
+}
+
+void scatterKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &idx = c.inputs[1], &y = c.outputs[0];
+  copyContiguous(x, y.data());
+  Scratch dense(idx.numel() * dtypeSize(idx.dtype()));
+  copyContiguous(idx, dense.data);
+  Scratch flag(sizeof(int));
+  check(cudaMemsetAsync(flag.data, 0, sizeof(int), stream()), "cudaMemsetAsync");
+  int64_t d = x.dim(x.rank() - 1), k = idx.dim(idx.rank() - 1);
+  check(k::scatterValue(elem(y.dtype()), y.data(), d ? x.numel() / d : 0, d, elem(idx.dtype()),
+                        dense.data, k, c.step.attrs.value, static_cast<int *>(flag.data),
+                        stream()),
+        "scatter");
+  if (readFlag(static_cast<int *>(flag.data)))
+    fail("scatter: an index is out of range [0, ", d, ")");
+}
+
 template <k::BinaryOp OP> void binaryKernel(const KernelCall &c) {
   const Tensor &a = c.inputs[0], &b = c.inputs[1], &y = c.outputs[0];
   // Only integer division can fail (by zero); only it needs the flag.
@@ -462,6 +532,18 @@ KernelRegistry makeRegistry() {
   r.add("concat", d, concatKernel);
   r.add("pow", d, powKernel);
   r.add("mean", d, meanKernel);
+  r.add("sum", d, sumKernel);
+  r.add("softmax", d, softmaxKernel);
+  r.add("eq", d, binaryKernel<k::BinaryOp::Eq>);
+  r.add("ne", d, binaryKernel<k::BinaryOp::Ne>);
+  r.add("select", d, selectKernel);
+  r.add("broadcast", d, broadcastKernel);
+  r.add("full_like", d, fullLikeKernel);
+  r.add("scatter", d, scatterKernel);
+  r.add("exp", d, unaryKernel<k::UnaryOp::Exp>);
+  r.add("softplus", d, unaryKernel<k::UnaryOp::Softplus>);
+  r.add("gelu", d, unaryKernel<k::UnaryOp::Gelu>);
+  r.add("gelu_tanh", d, unaryKernel<k::UnaryOp::GeluTanh>);
   r.add("all_reduce", d, allReduceKernel);
   r.add("copy_slice", d, copySliceKernel);
   r.add("matmul", d, matmulKernel);

@@ -584,3 +584,59 @@ func.func @concat_mismatched(%a: tensor<2x8xf32>, %b: tensor<3x8xf32>) {
   %c = llm.concat %a, %b {dim = 1 : i64} : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<2x16xf32>
   return
 }
+
+// -----
+
+func.func @softmax_dim_out_of_range(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects dim in [-2, 2), got 2}}
+  %s = llm.softmax %x {dim = 2 : i64} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @sum_wrong_result(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects result of shape 'tensor<4x1xf32>', got 'tensor<4xf32>'}}
+  %s = llm.sum %x {dim = 1 : i64, keepdim = true} : (tensor<4x8xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @select_mixed_types(%c: tensor<4xf32>, %a: tensor<4xbf16>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{expects a, b and the result to have one element type}}
+  %s = llm.select %c, %a, %b : (tensor<4xf32>, tensor<4xbf16>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @select_not_broadcastable(%c: tensor<3xf32>, %a: tensor<4xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{operands are not broadcast-compatible}}
+  %s = llm.select %c, %a, %b : (tensor<3xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_not_broadcastable(%x: tensor<4x3xf32>) {
+  // expected-error @+1 {{cannot broadcast 'tensor<4x3xf32>' to 'tensor<4x6xf32>': dim 1 is 3}}
+  %b = llm.broadcast %x : tensor<4x3xf32> to tensor<4x6xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_dynamic_from_one(%x: tensor<1x3xf32>) {
+  // expected-error @+1 {{expects every dynamic result dim to be one of x's}}
+  %b = llm.broadcast %x : tensor<1x3xf32> to tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_rows_disagree(%x: tensor<4x8xf32>, %i: tensor<3x2xi32>) {
+  // expected-error @+1 {{expects x and indices to agree on every dim but the last}}
+  %s = llm.scatter %x, %i {value = 1.0 : f32} : (tensor<4x8xf32>, tensor<3x2xi32>) -> tensor<4x8xf32>
+  return
+}

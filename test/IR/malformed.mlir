@@ -5,20 +5,20 @@
 // RUN: not fusion-opt %s -split-input-file 2>&1 | FileCheck %s --check-prefix=EXIT
 // RUN: echo 'func.func @f(%%x: tensor<8xf32>) { %%a = llm.relu %%x : tensor<8xf32>' | not fusion-opt 2>&1 | FileCheck %s --check-prefix=TRUNC
 // TRUNC: <stdin>:1:67: error: expected operation name in quotes
-// EXIT: malformed.mlir:[[# @LINE + 5]]:8: error: custom op 'llm.softmax' is unknown
+// EXIT: malformed.mlir:[[# @LINE + 5]]:8: error: custom op 'llm.logsumexp' is unknown
 
 func.func @unknown_op(%x: tensor<8xf32>) -> tensor<8xf32> {
   // The custom form of an op the dialect does not have.
-  // expected-error @+1 {{custom op 'llm.softmax' is unknown}}
-  %y = llm.softmax %x : tensor<8xf32>
+  // expected-error @+1 {{custom op 'llm.logsumexp' is unknown}}
+  %y = llm.logsumexp %x : tensor<8xf32>
   return %y : tensor<8xf32>
 }
 
 // -----
 
 func.func @unknown_generic_op(%x: tensor<8xf32>) -> tensor<8xf32> {
-  // expected-error @+1 {{unregistered operation 'llm.softmax' found in dialect ('llm') that does not allow unknown operations}}
-  %y = "llm.softmax"(%x) : (tensor<8xf32>) -> tensor<8xf32>
+  // expected-error @+1 {{unregistered operation 'llm.logsumexp' found in dialect ('llm') that does not allow unknown operations}}
+  %y = "llm.logsumexp"(%x) : (tensor<8xf32>) -> tensor<8xf32>
   return %y : tensor<8xf32>
 }
 

@@ -154,3 +154,40 @@ func.func @rotary_ops(%x: tensor<1x?x4x16xbf16>) -> (tensor<1x4x?x16xbf16>, tens
 }
 
 }
+
+
+// The ops between the cuts of imported layers: Gemma's MLP, Qwen3-MoE's
+// softmax router, DeepSeek-V3's decomposed grouped top-k, Qwen3-Next's gate.
+// CHECK-LABEL: func.func @layer_ops
+func.func @layer_ops(%x: tensor<?x8xf32>, %g: tensor<?x4xf32>, %i: tensor<?x2xi32>)
+    -> (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>,
+        tensor<?x1xf32>, tensor<?x4x2xf32>, tensor<?x8xf32>) {
+  // CHECK: llm.gelu_tanh %{{.+}} : tensor<?x8xf32>
+  %a = llm.gelu_tanh %x : tensor<?x8xf32>
+  // CHECK: llm.gelu %{{.+}} : tensor<?x8xf32>
+  %b = llm.gelu %x : tensor<?x8xf32>
+  // CHECK: llm.exp
+  %c = llm.exp %x : tensor<?x8xf32>
+  // CHECK: llm.softplus
+  %d = llm.softplus %x : tensor<?x8xf32>
+  // CHECK: llm.softmax %{{.+}} {dim = -1 : i64} : tensor<?x8xf32>
+  %e = llm.softmax %x {dim = -1 : i64} : tensor<?x8xf32>
+  // CHECK: llm.sum %{{.+}} {dim = 1 : i64, keepdim = true} : (tensor<?x8xf32>) -> tensor<?x1xf32>
+  %s = llm.sum %x {dim = 1 : i64, keepdim = true} : (tensor<?x8xf32>) -> tensor<?x1xf32>
+  // CHECK: llm.full_like %{{.+}} {value = 0.000000e+00 : f32} : tensor<?x4xf32>
+  %z = llm.full_like %g {value = 0.0 : f32} : tensor<?x4xf32>
+  // CHECK: llm.scatter %{{.+}}, %{{.+}} {value = 1.000000e+00 : f32} : (tensor<?x4xf32>, tensor<?x2xi32>) -> tensor<?x4xf32>
+  %m = llm.scatter %z, %i {value = 1.0 : f32} : (tensor<?x4xf32>, tensor<?x2xi32>) -> tensor<?x4xf32>
+  %m3 = llm.reshape %m : tensor<?x4xf32> to tensor<?x4x1xf32>
+  // CHECK: llm.broadcast %{{.+}} : tensor<?x4x1xf32> to tensor<?x4x2xf32>
+  %bc = llm.broadcast %m3 : tensor<?x4x1xf32> to tensor<?x4x2xf32>
+  %zero = llm.constant dense<0.0> : tensor<f32>
+  // CHECK: llm.eq %{{.+}}, %{{.+}} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %keep = llm.eq %x, %zero : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  // CHECK: llm.ne
+  %nz = llm.ne %keep, %zero : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %ninf = llm.constant dense<0xFF800000> : tensor<f32>
+  // CHECK: llm.select %{{.+}}, %{{.+}}, %{{.+}} : (tensor<?x8xf32>, tensor<f32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %sel = llm.select %nz, %ninf, %x : (tensor<?x8xf32>, tensor<f32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %a, %b, %c, %d, %e, %s, %bc, %sel : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x1xf32>, tensor<?x4x2xf32>, tensor<?x8xf32>
+}

@@ -96,7 +96,7 @@ void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
 
 ArrayRef<FusionFamilyInfo> mlir::llm::fusionFamilies() {
   static const StringRef gemmaFolds[] = {"FoldGemmaWeightCast", "FoldGemmaWeightAdd"};
-  static const StringRef raise[] = {"RaiseRMSNorm"};
+  static const StringRef raise[] = {"RaiseRMSNorm", "RaiseRMSNormGated"};
   static const StringRef cleanup[] = {"AddRMSNorm"};
   static const StringRef router[] = {"MoERouter"};
   static const StringRef gated[] = {"RMSNormGatedQuantFP8"};

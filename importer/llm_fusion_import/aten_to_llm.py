@@ -264,15 +264,15 @@ def to_llm_function(name: str, inputs: list, body: list, outputs: list) -> str:
             if node.kwargs.get("dtype") is not None:
                 raise UnsupportedOp(f"{target} with a dtype at {_where(node)}")
             attrs = [f"dim = {int(dims[0])} : i64"] + (["keepdim = true"] if keep else [])
-            name = "mean" if target == aten.mean.dim else "sum"
-            value[node.name] = w.op(name, [operand(node.args[0])], attrs, res_ty, ssa)
+            reduce = "mean" if target == aten.mean.dim else "sum"
+            value[node.name] = w.op(reduce, [operand(node.args[0])], attrs, res_ty, ssa)
         elif target in _UNARY:
             x = w.cast_to(operand(node.args[0]), res_elt)
             value[node.name] = w.op(_UNARY[target], [x], [], res_ty, ssa)
         elif target == aten.gelu.default:
             approx = node.kwargs.get("approximate", node.args[1] if len(node.args) > 1 else "none")
-            name = {"none": "gelu", "tanh": "gelu_tanh"}[approx]
-            value[node.name] = w.op(name, [operand(node.args[0])], [], res_ty, ssa)
+            gelu = {"none": "gelu", "tanh": "gelu_tanh"}[approx]
+            value[node.name] = w.op(gelu, [operand(node.args[0])], [], res_ty, ssa)
         elif target == aten.softplus.default:
             beta = node.args[1] if len(node.args) > 1 else node.kwargs.get("beta", 1)
             threshold = node.args[2] if len(node.args) > 2 else node.kwargs.get("threshold", 20)

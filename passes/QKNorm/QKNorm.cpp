@@ -78,6 +78,33 @@ MissReason checkQKNormSeparate(Operation *mq, Operation *mk, Operation *rq, Oper
   return std::nullopt;
 }
 
+/// A step between a per-head view and its norm that keeps the norm per
+/// head: a transpose that leaves the last dim last (Gemma3 norms after
+/// moving heads before tokens), or result 0 of a split of the last dim
+/// (Qwen3-Next's q, viewed [..., H, 2D] and split into q and its gate).
+static bool isPerHeadStep(Operation *step, Value used) {
+  if (auto t = dyn_cast<TransposeOp>(step))
+    return !t.getPermutation().empty() &&
+           t.getPermutation().back() == static_cast<int64_t>(t.getPermutation().size()) - 1;
+  if (auto s = dyn_cast<SplitOp>(step)) {
+    auto in = cast<RankedTensorType>(s.getX().getType());
+    return static_cast<int64_t>(s.getDim()) == in.getRank() - 1 && used == s.getResult(0);
+  }
+  return false;
+}
+
+MissReason checkQKNormSeparateVia(Operation *mq, Operation *mk, Operation *rq, Operation *rk,
+                                  Operation *stepQ, Operation *stepK, Operation *nq,
+                                  Operation *nk) {
+  if (stepQ && !isPerHeadStep(stepQ, nq->getOperand(0)))
+    return std::string("q reaches its norm through a step that is not per head (a transpose "
+                       "moving the last dim, or a split not of the last dim)");
+  if (stepK && !isPerHeadStep(stepK, nk->getOperand(0)))
+    return std::string("k reaches its norm through a step that is not per head (a transpose "
+                       "moving the last dim, or a split not of the last dim)");
+  return checkQKNormSeparate(mq, mk, rq, rk, nq, nk);
+}
+
 void fuseQKNorm(PatternRewriter &rewriter, Operation *normQ, Operation *normK);
 
 /// Fuses a separate-projection pair at the q norm, moving k's projection
@@ -179,31 +206,42 @@ void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
     if (MissReason r = checkQKNorm(split, rq, rk, nq, nk))
       misses.push_back({named(nq), *r, nq});
   });
-  // Separate projections: the per-head norms of two matmuls of one value.
+  // Separate projections: the per-head norms of two matmuls of one value,
+  // each reached through a view and at most one transpose or split.
   llvm::SmallPtrSet<Value, 8> seen;
   root->walk([&](MatmulOp matmul) {
     Value x = matmul.getX();
     if (!seen.insert(x).second)
       return;
-    SmallVector<std::array<Operation *, 3>> heads; // matmul, reshape, norm
+    SmallVector<std::array<Operation *, 4>> heads; // matmul, reshape, step, norm
+    auto addNorms = [&](Operation *mm, Operation *reshape, Operation *step, Value v) {
+      for (Operation *n : v.getUsers())
+        if (auto norm = dyn_cast<RMSNormOp>(n); norm && norm.getX() == v)
+          heads.push_back({mm, reshape, step, norm});
+    };
     for (Operation *user : x.getUsers()) {
       auto mm = dyn_cast<MatmulOp>(user);
       if (!mm || mm.getX() != x)
         continue;
-      for (Operation *r : mm->getUsers())
-        if (auto reshape = dyn_cast<ReshapeOp>(r))
-          for (Operation *n : reshape->getUsers())
-            if (auto norm = dyn_cast<RMSNormOp>(n); norm && norm.getX() == reshape)
-              heads.push_back({mm, reshape, norm});
+      for (Operation *r : mm->getUsers()) {
+        auto reshape = dyn_cast<ReshapeOp>(r);
+        if (!reshape)
+          continue;
+        addNorms(mm, reshape, nullptr, reshape);
+        for (Operation *step : reshape->getUsers())
+          if (isa<TransposeOp, SplitOp>(step))
+            for (Value part : step->getResults())
+              addNorms(mm, reshape, step, part);
+      }
     }
     if (heads.size() != 2)
       return;
-    if (heads[1][2]->getBlock() == heads[0][2]->getBlock() &&
-        heads[1][2]->isBeforeInBlock(heads[0][2]))
+    if (heads[1][3]->getBlock() == heads[0][3]->getBlock() &&
+        heads[1][3]->isBeforeInBlock(heads[0][3]))
       std::swap(heads[0], heads[1]);
-    if (MissReason r = checkQKNormSeparate(heads[0][0], heads[1][0], heads[0][1], heads[1][1],
-                                           heads[0][2], heads[1][2]))
-      misses.push_back({named(heads[0][2]), *r, heads[0][2]});
+    if (MissReason r = checkQKNormSeparateVia(heads[0][0], heads[1][0], heads[0][1], heads[1][1],
+                                              heads[0][2], heads[1][2], heads[0][3], heads[1][3]))
+      misses.push_back({named(heads[0][3]), *r, heads[0][3]});
   });
 }
 

@@ -159,6 +159,62 @@ void raiseRMSNorm(PatternRewriter &rewriter, Operation *rootOp) {
   rewriter.replaceOp(rootOp, raised.getY());
 }
 
+/// Qwen3-Next's gated norm after its norm is raised:
+///   cast(mul(cast(rms_norm(x, w)) to f32, silu(cast(z) to f32))) to x's type
+/// (either mul operand order; without the inner casts when x is f32).
+struct GatedNorm {
+  RMSNormOp norm;
+  Value z;
+  SiluOp silu;
+  MulOp gateMul;
+};
+
+/// `v` itself, or what a cast to f32 reads.
+static Value throughF32Cast(Value v) {
+  if (auto c = v.getDefiningOp<CastOp>())
+    return c.getX();
+  return v;
+}
+
+static std::optional<GatedNorm> matchGatedNorm(Operation *rootOp, MissReason &why) {
+  auto root = dyn_cast<CastOp>(rootOp);
+  auto mul = root ? root.getX().getDefiningOp<MulOp>() : MulOp(nullptr);
+  if (!mul)
+    return std::nullopt;
+  for (int order = 0; order < 2; ++order) {
+    Value normSide = order ? mul.getB() : mul.getA(), gateSide = order ? mul.getA() : mul.getB();
+    auto norm = throughF32Cast(normSide).getDefiningOp<RMSNormOp>();
+    auto silu = gateSide.getDefiningOp<SiluOp>();
+    if (!norm || !silu || norm.getY().getType() != root.getOutput().getType())
+      continue;
+    GatedNorm g{norm, throughF32Cast(silu.getX()), silu, mul};
+    if (g.z.getType() != norm.getX().getType())
+      why = reason("the gate ", g.z.getType(), " differs from the normed ", norm.getX().getType());
+    else if (!norm.getY().hasOneUse() || !mul.getOutput().hasOneUse() ||
+             !silu.getOutput().hasOneUse())
+      why = std::string("an intermediate of the gated norm has other users");
+    return g;
+  }
+  return std::nullopt;
+}
+
+bool isRaisableGatedNorm(Operation *root) {
+  MissReason why;
+  return matchGatedNorm(root, why) && !why;
+}
+
+void raiseGatedNorm(PatternRewriter &rewriter, Operation *rootOp) {
+  MissReason why;
+  std::optional<GatedNorm> g = matchGatedNorm(rootOp, why);
+  assert(g && !why && "rewrite called on a chain its check rejected");
+  rewriter.setInsertionPoint(rootOp);
+  auto raised = RMSNormGatedOp::create(
+      rewriter, fusedLoc(rewriter, {g->norm, g->gateMul, rootOp}), rootOp->getResult(0).getType(),
+      g->norm.getX(), g->z, g->norm.getW(), g->norm.getEpsilonAttr(),
+      g->norm.getWeightBiasAttr(), rewriter.getBoolAttr(true));
+  rewriter.replaceOp(rootOp, raised.getY());
+}
+
 } // namespace mlir::llm
 
 namespace raise_norms_pdll {
@@ -180,6 +236,9 @@ void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
     MissReason why;
     if (matchDecomposedRMSNorm(op, why) && why)
       misses.push_back({kRaisePattern, *why, op});
+    MissReason gatedWhy;
+    if (matchGatedNorm(op, gatedWhy) && gatedWhy)
+      misses.push_back({"RaiseRMSNormGated", *gatedWhy, op});
   });
 }
 
@@ -191,7 +250,11 @@ struct LLMRaiseNormsPass : FusionPass<LLMRaiseNormsPass, ::mlir::llm::impl::LLMR
 
   static FusionFamily family() {
     return {"llm-raise-norms",
-            [](Operation *op) -> std::string { return isa<RMSNormOp>(op) ? kRaisePattern : ""; },
+            [](Operation *op) -> std::string {
+              if (isa<RMSNormGatedOp>(op))
+                return "RaiseRMSNormGated";
+              return isa<RMSNormOp>(op) ? kRaisePattern : "";
+            },
             explainMisses};
   }
 };

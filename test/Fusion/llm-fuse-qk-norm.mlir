@@ -228,3 +228,81 @@ func.func @fuse_qk_separate_k_projection_later(%x: tensor<1x?x64xbf16>, %wq: ten
   %kn = llm.rms_norm %kh, %gk {epsilon = 1.0e-06 : f32} : (tensor<1x?x2x16xbf16>, tensor<16xbf16>) -> tensor<1x?x2x16xbf16>
   return %qr, %kn : tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>
 }
+
+// -----
+
+// Gemma3 norms q and k after the transpose to [1, H, T, D]: the transpose
+// keeps D last, so the norm is still per head.
+// CHECK-LABEL: func.func @fuse_qk_separate_transposed
+// CHECK: llm.fused_qk_rms_norm {{.*}}weight_bias = 1.000000e+00
+// CHECK-NOT: llm.rms_norm
+func.func @fuse_qk_separate_transposed(%x: tensor<1x?x64xbf16>, %wq: tensor<64x64xbf16>, %wk: tensor<32x64xbf16>,
+                                       %gq: tensor<16xbf16>, %gk: tensor<16xbf16>) -> (tensor<1x4x?x16xbf16>, tensor<1x2x?x16xbf16>) {
+  %q = llm.matmul %x, %wq : (tensor<1x?x64xbf16>, tensor<64x64xbf16>) -> tensor<1x?x64xbf16>
+  %qh = llm.reshape %q : tensor<1x?x64xbf16> to tensor<1x?x4x16xbf16>
+  %qt = llm.transpose %qh {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x?x4x16xbf16>) -> tensor<1x4x?x16xbf16>
+  %k = llm.matmul %x, %wk : (tensor<1x?x64xbf16>, tensor<32x64xbf16>) -> tensor<1x?x32xbf16>
+  %kh = llm.reshape %k : tensor<1x?x32xbf16> to tensor<1x?x2x16xbf16>
+  %kt = llm.transpose %kh {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x?x2x16xbf16>) -> tensor<1x2x?x16xbf16>
+  %qn = llm.rms_norm %qt, %gq {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<1x4x?x16xbf16>, tensor<16xbf16>) -> tensor<1x4x?x16xbf16>
+  %kn = llm.rms_norm %kt, %gk {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<1x2x?x16xbf16>, tensor<16xbf16>) -> tensor<1x2x?x16xbf16>
+  return %qn, %kn : tensor<1x4x?x16xbf16>, tensor<1x2x?x16xbf16>
+}
+
+// -----
+
+// A transpose that moves D away from the last dim: the norm no longer runs
+// over a head's features of the projection.
+// CHECK-LABEL: func.func @no_fuse_qk_transposed_head_dim_moved
+// CHECK-NOT: llm.fused_qk_rms_norm
+func.func @no_fuse_qk_transposed_head_dim_moved(%x: tensor<1x?x64xbf16>, %wq: tensor<64x64xbf16>, %wk: tensor<64x64xbf16>,
+                                                %gq: tensor<4xbf16>, %gk: tensor<4xbf16>) -> (tensor<1x?x16x4xbf16>, tensor<1x?x16x4xbf16>) {
+  %q = llm.matmul %x, %wq : (tensor<1x?x64xbf16>, tensor<64x64xbf16>) -> tensor<1x?x64xbf16>
+  %qh = llm.reshape %q : tensor<1x?x64xbf16> to tensor<1x?x4x16xbf16>
+  %qt = llm.transpose %qh {permutation = array<i64: 0, 1, 3, 2>} : (tensor<1x?x4x16xbf16>) -> tensor<1x?x16x4xbf16>
+  %k = llm.matmul %x, %wk : (tensor<1x?x64xbf16>, tensor<64x64xbf16>) -> tensor<1x?x64xbf16>
+  %kh = llm.reshape %k : tensor<1x?x64xbf16> to tensor<1x?x4x16xbf16>
+  %kt = llm.transpose %kh {permutation = array<i64: 0, 1, 3, 2>} : (tensor<1x?x4x16xbf16>) -> tensor<1x?x16x4xbf16>
+  // expected-remark @+1 {{missed fusion QKRMSNorm (llm-fuse-qk-norm): q reaches its norm through a step that is not per head}}
+  %qn = llm.rms_norm %qt, %gq {epsilon = 1.0e-06 : f32} : (tensor<1x?x16x4xbf16>, tensor<4xbf16>) -> tensor<1x?x16x4xbf16>
+  %kn = llm.rms_norm %kt, %gk {epsilon = 1.0e-06 : f32} : (tensor<1x?x16x4xbf16>, tensor<4xbf16>) -> tensor<1x?x16x4xbf16>
+  return %qn, %kn : tensor<1x?x16x4xbf16>, tensor<1x?x16x4xbf16>
+}
+
+// -----
+
+// Qwen3-Next: q_proj gives q and its output gate per head ([..., H, 2D]),
+// split along the last dim; q is result 0.
+// CHECK-LABEL: func.func @fuse_qk_gated_query
+// CHECK: %[[S:.+]]:2 = llm.split
+// CHECK: llm.fused_qk_rms_norm %[[S]]#0
+func.func @fuse_qk_gated_query(%x: tensor<1x?x64xbf16>, %wq: tensor<128x64xbf16>, %wk: tensor<32x64xbf16>,
+                               %gq: tensor<16xbf16>, %gk: tensor<16xbf16>) -> (tensor<1x?x4x16xbf16>, tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>) {
+  %q = llm.matmul %x, %wq : (tensor<1x?x64xbf16>, tensor<128x64xbf16>) -> tensor<1x?x128xbf16>
+  %qh = llm.reshape %q : tensor<1x?x128xbf16> to tensor<1x?x4x32xbf16>
+  %s:2 = llm.split %qh {dim = 3 : i64, sizes = array<i64: 16, 16>} : tensor<1x?x4x32xbf16> -> tensor<1x?x4x16xbf16>, tensor<1x?x4x16xbf16>
+  %qn = llm.rms_norm %s#0, %gq {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<1x?x4x16xbf16>, tensor<16xbf16>) -> tensor<1x?x4x16xbf16>
+  %k = llm.matmul %x, %wk : (tensor<1x?x64xbf16>, tensor<32x64xbf16>) -> tensor<1x?x32xbf16>
+  %kh = llm.reshape %k : tensor<1x?x32xbf16> to tensor<1x?x2x16xbf16>
+  %kn = llm.rms_norm %kh, %gk {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<1x?x2x16xbf16>, tensor<16xbf16>) -> tensor<1x?x2x16xbf16>
+  return %qn, %s#1, %kn : tensor<1x?x4x16xbf16>, tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>
+}
+
+// -----
+
+// The normed part is the gate (split result 1), not the head's leading
+// features: not the q norm of a gated query.
+// CHECK-LABEL: func.func @no_fuse_qk_gated_query_second_half
+// CHECK-NOT: llm.fused_qk_rms_norm
+func.func @no_fuse_qk_gated_query_second_half(%x: tensor<1x?x64xbf16>, %wq: tensor<128x64xbf16>, %wk: tensor<32x64xbf16>,
+                               %gq: tensor<16xbf16>, %gk: tensor<16xbf16>) -> (tensor<1x?x4x16xbf16>, tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>) {
+  %q = llm.matmul %x, %wq : (tensor<1x?x64xbf16>, tensor<128x64xbf16>) -> tensor<1x?x128xbf16>
+  %qh = llm.reshape %q : tensor<1x?x128xbf16> to tensor<1x?x4x32xbf16>
+  %s:2 = llm.split %qh {dim = 3 : i64, sizes = array<i64: 16, 16>} : tensor<1x?x4x32xbf16> -> tensor<1x?x4x16xbf16>, tensor<1x?x4x16xbf16>
+  // expected-remark @+1 {{missed fusion QKGemmaRMSNorm (llm-fuse-qk-norm): q reaches its norm through a step that is not per head}}
+  %qn = llm.rms_norm %s#1, %gq {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<1x?x4x16xbf16>, tensor<16xbf16>) -> tensor<1x?x4x16xbf16>
+  %k = llm.matmul %x, %wk : (tensor<1x?x64xbf16>, tensor<32x64xbf16>) -> tensor<1x?x32xbf16>
+  %kh = llm.reshape %k : tensor<1x?x32xbf16> to tensor<1x?x2x16xbf16>
+  %kn = llm.rms_norm %kh, %gk {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<1x?x2x16xbf16>, tensor<16xbf16>) -> tensor<1x?x2x16xbf16>
+  return %qn, %s#0, %kn : tensor<1x?x4x16xbf16>, tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>
+}

@@ -127,3 +127,36 @@ func.func @fuse_gemma_f32_weight(%x: tensor<?x64xbf16>, %w: tensor<64xbf16>) -> 
   %y = llm.cast %yf : tensor<?x64xf32> to tensor<?x64xbf16>
   return %y : tensor<?x64xbf16>
 }
+
+// -----
+
+// Qwen3-Next's gated norm: the norm in bf16, then the f32 multiply by
+// silu(z) and the cast back (PyTorch's bf16 x f32 promotion made explicit).
+// CHECK-LABEL: func.func @fuse_gated_norm
+// CHECK: llm.rms_norm_gated %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32}
+// CHECK-NOT: llm.silu
+func.func @fuse_gated_norm(%x: tensor<?x16xbf16>, %z: tensor<?x16xbf16>, %w: tensor<16xbf16>) -> tensor<?x16xbf16> {
+  %n = llm.rms_norm %x, %w {epsilon = 1.0e-06 : f32} : (tensor<?x16xbf16>, tensor<16xbf16>) -> tensor<?x16xbf16>
+  %zf = llm.cast %z : tensor<?x16xbf16> to tensor<?x16xf32>
+  %s = llm.silu %zf : tensor<?x16xf32>
+  %nf = llm.cast %n : tensor<?x16xbf16> to tensor<?x16xf32>
+  %g = llm.mul %nf, %s : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %y = llm.cast %g : tensor<?x16xf32> to tensor<?x16xbf16>
+  return %y : tensor<?x16xbf16>
+}
+
+// -----
+
+// A gate broadcast over the heads ([T, 1]): not the gated norm's z.
+// CHECK-LABEL: func.func @no_fuse_gated_norm_broadcast_gate
+// CHECK-NOT: llm.rms_norm_gated
+func.func @no_fuse_gated_norm_broadcast_gate(%x: tensor<?x16xbf16>, %z: tensor<?x1xbf16>, %w: tensor<16xbf16>) -> tensor<?x16xbf16> {
+  %n = llm.rms_norm %x, %w {epsilon = 1.0e-06 : f32} : (tensor<?x16xbf16>, tensor<16xbf16>) -> tensor<?x16xbf16>
+  %zf = llm.cast %z : tensor<?x1xbf16> to tensor<?x1xf32>
+  %s = llm.silu %zf : tensor<?x1xf32>
+  %nf = llm.cast %n : tensor<?x16xbf16> to tensor<?x16xf32>
+  %g = llm.mul %nf, %s : (tensor<?x16xf32>, tensor<?x1xf32>) -> tensor<?x16xf32>
+  // expected-remark @+1 {{missed fusion RaiseRMSNormGated (llm-raise-norms): the gate tensor<?x1xbf16> differs from the normed tensor<?x16xbf16>}}
+  %y = llm.cast %g : tensor<?x16xf32> to tensor<?x16xbf16>
+  return %y : tensor<?x16xbf16>
+}

@@ -13,6 +13,7 @@ node each, so the importer cuts there as it cuts at attention.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 from dataclasses import dataclass, field
@@ -248,24 +249,46 @@ def decoder_layer(model: str, config, seed: int = 0, dtype=torch.bfloat16,
 class WholeLayer(torch.nn.Module):
     """A decoder layer with the rotary cos and sin as inputs (the model
     computes them once for all layers); attention runs through SDPA, where
-    the importer cuts."""
+    the importer cuts. With `next_norm`, the layer's output goes on into the
+    next layer's input RMSNorm, as in the model: the last residual add
+    feeds that norm (returned: the normed value and the residual)."""
 
-    def __init__(self, layer):
+    def __init__(self, layer, next_norm=None):
         super().__init__()
         self.layer = layer
+        self.next_norm = next_norm
 
     def forward(self, hidden, cos, sin):
         out = self.layer(hidden, position_embeddings=(cos, sin), attention_mask=None)
-        return out[0] if isinstance(out, tuple) else out
+        out = out[0] if isinstance(out, tuple) else out
+        if self.next_norm is None:
+            return out
+        return self.next_norm(out), out
+
+
+def _next_norm(layer, seed: int):
+    """The next layer's input norm: the same class, its own random weight."""
+    norm = copy.deepcopy(layer.input_layernorm)
+    gen = torch.Generator().manual_seed(seed + 7)
+    with torch.no_grad():
+        w = norm.weight
+        base = -0.5 if layer.input_layernorm.weight.float().mean() < 0.25 else 0.5
+        w.copy_((base + torch.rand(w.shape, generator=gen)).to(w.dtype))
+    return norm
 
 
 def whole_layer(model: str, seed: int = 0, tokens: int = 5, dtype=torch.bfloat16,
                 size: str = "tiny", kind: str | None = None, config=None,
-                tp: int = 1, rank: int = 0):
-    """A decoder layer and its inputs: hidden [1, tokens, hidden], cos, sin."""
+                tp: int = 1, rank: int = 0, next_norm: bool = True):
+    """A decoder layer (rank `rank` of `tp`, sharded as the config's
+    base_model_tp_plan says) and its inputs: hidden [1, tokens, hidden],
+    cos, sin."""
+    from .tp import shard
     spec = MODELS[model]
     config = config or config_for(model, size)
     layer = decoder_layer(model, config, seed=seed, dtype=dtype, kind=kind, tp=tp, rank=rank)
+    norm = _next_norm(layer, seed) if next_norm else None
+    shard(layer, getattr(config, "base_model_tp_plan", None) or {}, tp, rank)
     gen = torch.Generator().manual_seed(seed + 1)
     hidden = torch.randn(1, tokens, config.hidden_size, generator=gen).to(dtype)
     rotary = getattr(modeling(spec), f"{spec.prefix}RotaryEmbedding")(config)
@@ -274,4 +297,4 @@ def whole_layer(model: str, seed: int = 0, tokens: int = 5, dtype=torch.bfloat16
         cos, sin = rotary(hidden, positions, config.layer_types[layer_index(config, kind)])
     else:
         cos, sin = rotary(hidden, positions)
-    return WholeLayer(layer).eval(), (hidden, cos.to(dtype), sin.to(dtype))
+    return WholeLayer(layer, norm).eval(), (hidden, cos.to(dtype), sin.to(dtype))

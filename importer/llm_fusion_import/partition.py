@@ -33,27 +33,53 @@ def _save(path: str, t: torch.Tensor) -> None:
     np.save(path, a.numpy())
 
 
-def record_values(program: torch.export.ExportedProgram, user_inputs: tuple) -> dict:
-    """Every node's value when the exported graph runs on `user_inputs`."""
+def _flat_arguments(program: torch.export.ExportedProgram, user_inputs: tuple) -> list:
     sig = program.graph_signature
-    state = program.state_dict
-    placeholders = [n for n in program.graph.nodes if n.op == "placeholder"]
+    state = {**program.state_dict, **program.constants}
     by_name = {s.arg.name: s for s in sig.input_specs}
     flat, it = [], iter(user_inputs)
-    for n in placeholders:
+    for n in program.graph.nodes:
+        if n.op != "placeholder":
+            continue
         spec = by_name[n.name]
-        flat.append(state[spec.target] if spec.kind.name in ("PARAMETER", "BUFFER") else next(it))
-    values = {}
+        flat.append(state[spec.target] if spec.kind.name in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR")
+                    else next(it))
+    return flat
 
-    class Recorder(torch.fx.Interpreter):
-        def run_node(self, n):
-            out = super().run_node(n)
-            values[n.name] = out
-            return out
 
+def record_values(program: torch.export.ExportedProgram, user_inputs: tuple) -> dict:
+    """Every node's value when the exported graph runs on `user_inputs`."""
+    return record_ranks([program], user_inputs)[0]
+
+
+def record_ranks(programs: list, user_inputs: tuple) -> list:
+    """Every node's value on every rank: the ranks' graphs (one per rank,
+    the same code on their shards) run in lockstep, and each
+    `llm_fusion::all_reduce` gets the sum over the ranks (in fp32, rounded
+    once to the tensor's type)."""
+    nodes = [list(p.graph.nodes) for p in programs]
+    if len({len(n) for n in nodes}) != 1:
+        raise RuntimeError("the ranks' exported graphs differ in length")
+    runners = []
+    for p in programs:
+        runner = torch.fx.Interpreter(p.graph_module)
+        runner.args_iter = iter(_flat_arguments(p, user_inputs))
+        runner.env = {}
+        runners.append(runner)
     with torch.no_grad():
-        Recorder(program.graph_module).run(*flat)
-    return values
+        for i in range(len(nodes[0])):
+            step = [n[i] for n in nodes]
+            if step[0].op == "output":
+                break
+            if step[0].op == "call_function" and step[0].target == regions.ALL_REDUCE:
+                parts = [r.env[s.args[0]] for r, s in zip(runners, step)]
+                total = torch.stack([t.float() for t in parts]).sum(0).to(parts[0].dtype)
+                for r, s in zip(runners, step):
+                    r.env[s] = total.clone()
+                continue
+            for r, s in zip(runners, step):
+                r.env[s] = r.run_node(s)
+    return [{n.name: v for n, v in r.env.items()} for r in runners]
 
 
 def split(program: torch.export.ExportedProgram):
@@ -89,47 +115,62 @@ def split(program: torch.export.ExportedProgram):
     return pieces
 
 
-def import_layer(module: torch.nn.Module, example_inputs: tuple, out_dir: str,
-                 name: str = "layer", token_dim: int = 1, progress=print) -> list:
-    """Exports a whole layer, cuts it at attention, and writes each piece as
-    out_dir/pieceK/ (module.mlir, argI.npy, expectedI.npy, manifest.json) and
-    all pieces as functions of out_dir/layer.mlir."""
-    os.makedirs(out_dir, exist_ok=True)
+def export_layer(module: torch.nn.Module, example_inputs: tuple, token_dim: int = 1):
     tokens = torch.export.Dim("T", min=2, max=1 << 20)
     dynamic = tuple({token_dim: tokens} for _ in example_inputs)
-    progress(f"fusion-import: exporting {type(module).__name__} (torch.export, dynamic tokens)")
     with torch.no_grad():
-        program = torch.export.export(module.eval(), example_inputs, dynamic_shapes=dynamic,
-                                      strict=False).run_decompositions({})
-    values = record_values(program, example_inputs)
+        return torch.export.export(module.eval(), example_inputs, dynamic_shapes=dynamic,
+                                   strict=False).run_decompositions({})
+
+
+def import_layer(module, example_inputs: tuple, out_dir: str, name: str = "layer",
+                 token_dim: int = 1, progress=print) -> list:
+    """Exports a whole layer, cuts it at attention and the other opaque
+    regions, and writes each piece as out_dir/pieceK/ (module.mlir,
+    argI.npy, expectedI.npy, manifest.json) and all pieces as functions of
+    out_dir/layer.mlir. `module` may be a list: one module per
+    tensor-parallel rank (tp.py); the pieces then carry
+    llm.world_size = N and per-rank files (rankR_argI.npy,
+    rankR_expectedI.npy)."""
+    os.makedirs(out_dir, exist_ok=True)
+    ranks = module if isinstance(module, (list, tuple)) else [module]
+    world = len(ranks)
+    progress(f"fusion-import: exporting {type(ranks[0]).__name__} (torch.export, dynamic tokens"
+             + (f", {world} ranks)" if world > 1 else ")"))
+    programs = [export_layer(m, example_inputs, token_dim) for m in ranks]
+    values = record_ranks(programs, example_inputs)
+    program = programs[0]
     targets = {s.arg.name: s.target for s in program.graph_signature.input_specs
                if s.kind.name in ("PARAMETER", "BUFFER")}
-    pieces = split(program)
-    progress(f"fusion-import: {len(pieces)} pieces (cut at attention)")
+    pieces = [split(p) for p in programs]
+    progress(f"fusion-import: {len(pieces[0])} pieces (cut at attention and opaque regions)")
     functions, manifests = [], []
-    for k, (inputs, body, outputs) in enumerate(pieces):
+    for k, (inputs, body, outputs) in enumerate(pieces[0]):
         fname = f"{name}_piece{k}"
         text = to_llm_function(fname, inputs, body, outputs)
         functions.append(text)
         pdir = os.path.join(out_dir, f"piece{k}")
         os.makedirs(pdir, exist_ok=True)
         with open(os.path.join(pdir, "module.mlir"), "w") as f:
-            f.write(_wrap(text, 1))
-        for i, n in enumerate(inputs):
-            _save(os.path.join(pdir, f"arg{i}.npy"), values[n.name])
-        for i, n in enumerate(outputs):
-            _save(os.path.join(pdir, f"expected{i}.npy"), values[n.name])
+            f.write(_wrap(text, world))
+        for r in range(world):
+            prefix = f"rank{r}_" if world > 1 else ""
+            r_inputs, _, r_outputs = pieces[r][k]
+            for i, n in enumerate(r_inputs):
+                _save(os.path.join(pdir, f"{prefix}arg{i}.npy"), values[r][n.name])
+            for i, n in enumerate(r_outputs):
+                _save(os.path.join(pdir, f"{prefix}expected{i}.npy"), values[r][n.name])
         manifest = {
-            "function": fname, "module": "module.mlir",
+            "function": fname, "module": "module.mlir", "world_size": world,
             "arguments": [f"parameter:{targets[n.name]}" if n.name in targets else f"value:{n.name}"
                           for n in inputs],
             "outputs": [f"expected{i}.npy" for i in range(len(outputs))],
             "output_names": [n.name for n in outputs],
-            "output_dtypes": [str(values[n.name].dtype).replace("torch.", "") for n in outputs],
+            "output_dtypes": [str(values[0][n.name].dtype).replace("torch.", "") for n in outputs],
         }
         with open(os.path.join(pdir, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
         manifests.append(pdir)
     with open(os.path.join(out_dir, f"{name}.mlir"), "w") as f:
-        f.write(_wrap("\n".join(functions), 1))
+        f.write(_wrap("\n".join(functions), world))
     return manifests

@@ -148,8 +148,10 @@ def _init_weights(layer: torch.nn.Module, seed: int) -> None:
                 p.copy_(base + torch.rand(p.shape, generator=gen))
             elif name.endswith("e_score_correction_bias"):
                 p.copy_(0.1 * torch.randn(p.shape, generator=gen))
-            elif p.dim() >= 2 and (p.abs().sum() == 0 or not torch.isfinite(p).all()):
-                # Experts' 3-D weights start empty: give them a linear's scale.
+            elif p.dim() >= 3 or (p.dim() == 2 and (p.abs().sum() == 0
+                                                    or not torch.isfinite(p).all())):
+                # Experts' 3-D weights start uninitialized (torch.empty) and
+                # routers' at zero: a linear's scale, from the seed.
                 p.copy_(torch.randn(p.shape, generator=gen) / p.shape[-1] ** 0.5)
 
 

@@ -98,7 +98,7 @@ ArrayRef<FusionFamilyInfo> mlir::llm::fusionFamilies() {
   static const StringRef gemmaFolds[] = {"FoldGemmaWeightCast", "FoldGemmaWeightAdd"};
   static const StringRef raise[] = {"RaiseRMSNorm", "RaiseRMSNormGated"};
   static const StringRef cleanup[] = {"AddRMSNorm"};
-  static const StringRef router[] = {"MoERouter"};
+  static const StringRef router[] = {"MoERouter", "RaiseGroupedTopK"};
   static const StringRef gated[] = {"RMSNormGatedQuantFP8"};
   static const StringRef allReduce[] = {"AllReduceRMSNorm", "AllReduceGemmaRMSNorm",
                                         "AllReduceFusedAddRMSNorm",

@@ -83,6 +83,145 @@ void fuseMoERouter(PatternRewriter &rewriter, Operation *cast, Operation *sigmoi
     rewriter.eraseOp(cast);
 }
 
+
+
+//===----------------------------------------------------------------------===//
+// Raising the decomposed grouped top-k (DeepSeek-V3, GLM-4.5 in PyTorch)
+//===----------------------------------------------------------------------===//
+
+/// The decomposed grouped top-k as torch.export writes transformers'
+/// DeepseekV3TopkRouter, from the biased scores to the scaled weights:
+///   g = sum(topk(reshape(biased) [T, G, E/G], 2).values, -1)
+///   keep = scatter(full_like(g, 0), topk(g, topk_group).indices, 1)
+///   masked = select(eq(ne(reshape(broadcast(reshape(keep))), 0), 0), -inf, biased)
+///   ids = topk(masked, topk).indices; w = gather(scores, ids)
+///   [w = w / (sum(w, -1, keepdim) + 1e-20)]; w = w * routed_scaling_factor
+struct DecomposedGroupedTopK {
+  Value scores, biased;
+  int64_t nGroup = 0, topkGroup = 0, topk = 0;
+  bool renormalize = false;
+  float scale = 1.0f;
+  TopKOp expertTopK;
+  Operation *weights; // the root
+};
+
+static std::optional<float> splatValue(Value v) {
+  auto c = v.getDefiningOp<ConstantOp>();
+  auto dense = c ? dyn_cast<DenseFPElementsAttr>(c.getValue()) : nullptr;
+  if (!dense || !dense.isSplat())
+    return std::nullopt;
+  return static_cast<float>(dense.getSplatValue<APFloat>().convertToDouble());
+}
+
+/// `v` through reshapes and broadcasts (the group mask's expansion).
+static Value throughLayout(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<ReshapeOp, BroadcastOp>(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+static std::optional<DecomposedGroupedTopK> matchGroupedTopK(Operation *root, MissReason &why) {
+  auto mul = dyn_cast<MulOp>(root);
+  if (!mul)
+    return std::nullopt;
+  DecomposedGroupedTopK d;
+  d.weights = root;
+  std::optional<float> scale = splatValue(mul.getB());
+  if (!scale)
+    return std::nullopt;
+  d.scale = *scale;
+  Value w = mul.getA();
+  // Optional renormalization: w / (sum(w, -1, keepdim) + eps).
+  if (auto div = w.getDefiningOp<DivOp>()) {
+    auto add = div.getB().getDefiningOp<AddOp>();
+    auto sum = add ? add.getA().getDefiningOp<SumOp>() : SumOp(nullptr);
+    if (!sum || sum.getX() != div.getA())
+      return std::nullopt;
+    std::optional<float> eps = splatValue(add.getB());
+    if (!eps || *eps != 1e-20f)
+      why = reason("the renormalization adds ", eps ? *eps : 0.0f, ", not 1e-20");
+    d.renormalize = true;
+    w = div.getA();
+  }
+  auto gather = w.getDefiningOp<GatherOp>();
+  if (!gather)
+    return std::nullopt;
+  auto topk = gather.getIndices().getDefiningOp<TopKOp>();
+  auto select = topk ? topk.getX().getDefiningOp<SelectOp>() : SelectOp(nullptr);
+  if (!select || gather.getIndices() != topk.getIndices())
+    return std::nullopt;
+  d.expertTopK = topk;
+  d.topk = topk.getK();
+  d.scores = gather.getX();
+  d.biased = select.getB();
+  // The mask: select(eq(ne(expanded keep, 0), 0), -inf, biased).
+  auto eq = select.getCond().getDefiningOp<EqOp>();
+  auto ne = eq ? eq.getA().getDefiningOp<NeOp>() : NeOp(nullptr);
+  if (!ne)
+    return std::nullopt;
+  auto scatter = throughLayout(ne.getA()).getDefiningOp<ScatterOp>();
+  auto full = scatter ? scatter.getX().getDefiningOp<FullLikeOp>() : FullLikeOp(nullptr);
+  auto groupTopK = scatter ? scatter.getIndices().getDefiningOp<TopKOp>() : TopKOp(nullptr);
+  if (!full || !groupTopK || scatter.getIndices() != groupTopK.getIndices())
+    return std::nullopt;
+  d.topkGroup = groupTopK.getK();
+  auto groupSum = groupTopK.getX().getDefiningOp<SumOp>();
+  auto pairTopK = groupSum ? groupSum.getX().getDefiningOp<TopKOp>() : TopKOp(nullptr);
+  auto view = pairTopK ? pairTopK.getX().getDefiningOp<ReshapeOp>() : ReshapeOp(nullptr);
+  if (!pairTopK || groupSum.getX() != pairTopK.getValues() || !view)
+    return std::nullopt;
+  auto viewType = cast<RankedTensorType>(view.getOutput().getType());
+  if (viewType.getRank() != 3 || viewType.isDynamicDim(1))
+    return std::nullopt;
+  d.nGroup = viewType.getDimSize(1);
+  // The structure is the decomposition; now the checks a user could fix.
+  auto biasedAdd = d.biased.getDefiningOp<AddOp>();
+  if (view.getX() != d.biased)
+    why = std::string("the group view does not read the masked scores");
+  else if (!biasedAdd || (biasedAdd.getA() != d.scores && biasedAdd.getB() != d.scores))
+    why = std::string("the weights are not gathered from the scores the bias is added to");
+  else if (pairTopK.getK() != 2)
+    why = reason("a group's score sums its top ", pairTopK.getK(), ", not its top 2");
+  else if (full.getValue().convertToFloat() != 0.0f || scatter.getValue().convertToFloat() != 1.0f)
+    why = std::string("the group mask is not zeros with ones at the kept groups");
+  else if (auto fill = splatValue(select.getA()); !fill || !std::isinf(*fill) || *fill > 0)
+    why = std::string("dropped groups are not filled with -inf");
+  else if (!cast<RankedTensorType>(d.scores.getType()).getElementType().isF32() ||
+           d.scores.getType() != d.biased.getType() ||
+           cast<RankedTensorType>(d.scores.getType()).getRank() != 2)
+    why = reason("the scores are ", d.scores.getType(), " and ", d.biased.getType(),
+                 "; grouped_topk takes [T, E] f32");
+  else if (cast<RankedTensorType>(groupSum.getOutput().getType()).getRank() != 2)
+    why = std::string("the group scores are not [T, G]");
+  return d;
+}
+
+bool isRaisableGroupedTopK(Operation *root) {
+  MissReason why;
+  return matchGroupedTopK(root, why) && !why;
+}
+
+void raiseGroupedTopK(PatternRewriter &rewriter, Operation *root) {
+  MissReason why;
+  std::optional<DecomposedGroupedTopK> d = matchGroupedTopK(root, why);
+  assert(d && !why && "rewrite called on a chain its check rejected");
+  // The expert top-k may come before the weights' ops: build the raised op
+  // at the later of the two places every operand dominates.
+  Operation *at = d->expertTopK;
+  rewriter.setInsertionPoint(at);
+  auto raised = GroupedTopKOp::create(
+      rewriter, fusedLoc(rewriter, {d->expertTopK, root}),
+      TypeRange{root->getResult(0).getType(), d->expertTopK.getIndices().getType()}, d->scores,
+      d->biased, rewriter.getI64IntegerAttr(d->nGroup), rewriter.getI64IntegerAttr(d->topkGroup),
+      rewriter.getI64IntegerAttr(d->topk), rewriter.getBoolAttr(d->renormalize),
+      rewriter.getF32FloatAttr(d->scale));
+  rewriter.replaceAllUsesWith(d->expertTopK.getIndices(), raised.getIds());
+  rewriter.replaceOp(root, raised.getWeights());
+}
+
 } // namespace mlir::llm
 
 namespace moe_router_pdll {
@@ -97,8 +236,14 @@ namespace {
 
 constexpr const char *kPattern = "MoERouter";
 
-/// Walks back from every grouped_topk that is left.
+/// Walks back from every grouped_topk that is left, and from every weight
+/// scaling that ends a decomposed grouped top-k that did not raise.
 void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
+  root->walk([&](MulOp mul) {
+    MissReason why;
+    if (matchGroupedTopK(mul, why) && why)
+      misses.push_back({"RaiseGroupedTopK", *why, mul});
+  });
   root->walk([&](GroupedTopKOp topk) {
     Value scores = topk.getScores();
     // sigmoid in bf16/f16, then cast to f32: a different function.
@@ -135,7 +280,11 @@ struct LLMFuseMoERouterPass
 
   static FusionFamily family() {
     return {"llm-fuse-moe-router",
-            [](Operation *op) -> std::string { return isa<FusedMoERouterOp>(op) ? kPattern : ""; },
+            [](Operation *op) -> std::string {
+              if (isa<GroupedTopKOp>(op))
+                return "RaiseGroupedTopK";
+              return isa<FusedMoERouterOp>(op) ? kPattern : "";
+            },
             explainMisses};
   }
 };

@@ -117,3 +117,69 @@ func.func @no_fuse_bias_shape(%logits: tensor<?x256xf32>, %bias: tensor<1x256xf3
       : (tensor<?x256xf32>, tensor<?x256xf32>) -> (tensor<?x8xf32>, tensor<?x8xi32>)
   return %w, %i : tensor<?x8xf32>, tensor<?x8xi32>
 }
+
+// -----
+
+// DeepSeek-V3's router as torch.export decomposes it (an f32 linear's
+// logits, sigmoid, + bias, the grouped top-k spelled out, renormalized and
+// scaled): raised to grouped_topk, then fused with sigmoid and bias.
+// CHECK-LABEL: func.func @fuse_decomposed_grouped_topk
+// CHECK: llm.fused_moe_router %{{.+}}, %{{.+}} {n_group = 4 : i64, renormalize = true, routed_scaling_factor = 2.500000e+00 : f32, topk = 4 : i64, topk_group = 2 : i64}
+// CHECK-NOT: llm.scatter
+func.func @fuse_decomposed_grouped_topk(%logits: tensor<?x16xf32>, %bias: tensor<16xf32>) -> (tensor<?x4xf32>, tensor<?x4xi32>) {
+  %s = llm.sigmoid %logits : tensor<?x16xf32>
+  %b = llm.add %s, %bias : (tensor<?x16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  %v = llm.reshape %b : tensor<?x16xf32> to tensor<?x4x4xf32>
+  %pv, %pi = llm.topk %v {k = 2 : i64} : (tensor<?x4x4xf32>) -> (tensor<?x4x2xf32>, tensor<?x4x2xi32>)
+  %g = llm.sum %pv {dim = -1 : i64} : (tensor<?x4x2xf32>) -> tensor<?x4xf32>
+  %gv, %gi = llm.topk %g {k = 2 : i64} : (tensor<?x4xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>)
+  %z = llm.full_like %g {value = 0.0 : f32} : tensor<?x4xf32>
+  %m = llm.scatter %z, %gi {value = 1.0 : f32} : (tensor<?x4xf32>, tensor<?x2xi32>) -> tensor<?x4xf32>
+  %m3 = llm.reshape %m : tensor<?x4xf32> to tensor<?x4x1xf32>
+  %mb = llm.broadcast %m3 : tensor<?x4x1xf32> to tensor<?x4x4xf32>
+  %mf = llm.reshape %mb : tensor<?x4x4xf32> to tensor<?x16xf32>
+  %zero = llm.constant dense<0.0> : tensor<f32>
+  %keep = llm.ne %mf, %zero : (tensor<?x16xf32>, tensor<f32>) -> tensor<?x16xf32>
+  %drop = llm.eq %keep, %zero : (tensor<?x16xf32>, tensor<f32>) -> tensor<?x16xf32>
+  %ninf = llm.constant dense<0xFF800000> : tensor<f32>
+  %masked = llm.select %drop, %ninf, %b : (tensor<?x16xf32>, tensor<f32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %ev, %ids = llm.topk %masked {k = 4 : i64} : (tensor<?x16xf32>) -> (tensor<?x4xf32>, tensor<?x4xi32>)
+  %w = llm.gather %s, %ids : (tensor<?x16xf32>, tensor<?x4xi32>) -> tensor<?x4xf32>
+  %sum = llm.sum %w {dim = -1 : i64, keepdim = true} : (tensor<?x4xf32>) -> tensor<?x1xf32>
+  %eps = llm.constant dense<1.0e-20> : tensor<f32>
+  %den = llm.add %sum, %eps : (tensor<?x1xf32>, tensor<f32>) -> tensor<?x1xf32>
+  %wn = llm.div %w, %den : (tensor<?x4xf32>, tensor<?x1xf32>) -> tensor<?x4xf32>
+  %scale = llm.constant dense<2.5> : tensor<f32>
+  %ws = llm.mul %wn, %scale : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  return %ws, %ids : tensor<?x4xf32>, tensor<?x4xi32>
+}
+
+// -----
+
+// A group scored by its top 3, not its top 2: not DeepSeek's grouped top-k.
+// CHECK-LABEL: func.func @no_fuse_decomposed_grouped_topk_top3
+// CHECK-NOT: llm.grouped_topk
+func.func @no_fuse_decomposed_grouped_topk_top3(%logits: tensor<?x16xf32>, %bias: tensor<16xf32>) -> (tensor<?x4xf32>, tensor<?x4xi32>) {
+  %s = llm.sigmoid %logits : tensor<?x16xf32>
+  %b = llm.add %s, %bias : (tensor<?x16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  %v = llm.reshape %b : tensor<?x16xf32> to tensor<?x4x4xf32>
+  %pv, %pi = llm.topk %v {k = 3 : i64} : (tensor<?x4x4xf32>) -> (tensor<?x4x3xf32>, tensor<?x4x3xi32>)
+  %g = llm.sum %pv {dim = -1 : i64} : (tensor<?x4x3xf32>) -> tensor<?x4xf32>
+  %gv, %gi = llm.topk %g {k = 2 : i64} : (tensor<?x4xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>)
+  %z = llm.full_like %g {value = 0.0 : f32} : tensor<?x4xf32>
+  %m = llm.scatter %z, %gi {value = 1.0 : f32} : (tensor<?x4xf32>, tensor<?x2xi32>) -> tensor<?x4xf32>
+  %m3 = llm.reshape %m : tensor<?x4xf32> to tensor<?x4x1xf32>
+  %mb = llm.broadcast %m3 : tensor<?x4x1xf32> to tensor<?x4x4xf32>
+  %mf = llm.reshape %mb : tensor<?x4x4xf32> to tensor<?x16xf32>
+  %zero = llm.constant dense<0.0> : tensor<f32>
+  %keep = llm.ne %mf, %zero : (tensor<?x16xf32>, tensor<f32>) -> tensor<?x16xf32>
+  %drop = llm.eq %keep, %zero : (tensor<?x16xf32>, tensor<f32>) -> tensor<?x16xf32>
+  %ninf = llm.constant dense<0xFF800000> : tensor<f32>
+  %masked = llm.select %drop, %ninf, %b : (tensor<?x16xf32>, tensor<f32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %ev, %ids = llm.topk %masked {k = 4 : i64} : (tensor<?x16xf32>) -> (tensor<?x4xf32>, tensor<?x4xi32>)
+  %w = llm.gather %s, %ids : (tensor<?x16xf32>, tensor<?x4xi32>) -> tensor<?x4xf32>
+  %scale = llm.constant dense<2.5> : tensor<f32>
+  // expected-remark @+1 {{missed fusion RaiseGroupedTopK (llm-fuse-moe-router): a group's score sums its top 3, not its top 2}}
+  %ws = llm.mul %w, %scale : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  return %ws, %ids : tensor<?x4xf32>, tensor<?x4xi32>
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Here (MLIR and the importer's venv): imports whole Llama and Qwen3 layers
-# (cut at attention), translates each piece unfused and fused to plans, and
+# Here (MLIR and the importer's venv): imports a whole layer of each of the
+# seven model families at TP 1 (cut at attention and the opaque regions),
+# translates each piece unfused and fused to plans, and
 # stages them with their .npy inputs and PyTorch's outputs in .gpu/imported/
 # (ignored; the device tool carries it). There (no MLIR, no torch):
 #   python3 importer/llm_fusion_import/gpu_check.py build-gpu/bin/fusion-run .gpu/imported
@@ -10,10 +11,14 @@ bin=${BUILD_DIR:-$root/build}/bin
 python=$("$root/scripts/python-env.sh")
 out="$root/.gpu/imported"
 rm -rf "$out" && mkdir -p "$out"
-for preset in llama qwen3; do
-  PYTHONPATH="$root/importer" "$python" -m llm_fusion_import --preset "$preset" \
-    --out "$out/$preset" --tokens "${TOKENS:-37}" > /dev/null
-  for piece in "$out/$preset"/piece*; do
+for spec in llama qwen3 qwen3-moe gemma3 deepseek-v3 glm4-moe \
+            qwen3-next:linear_attention qwen3-next:full_attention; do
+  model=${spec%%:*}
+  kind=$([[ $spec == *:* ]] && echo "--layer-type ${spec#*:}" || true)
+  name=${spec/:/-}
+  PYTHONPATH="$root/importer" "$python" -m llm_fusion_import --model "$model" $kind \
+    --size "${SIZE:-tiny}" --out "$out/$name" --tokens "${TOKENS:-37}" > /dev/null
+  for piece in "$out/$name"/piece*; do
     "$bin/fusion-translate" --llm-to-plan "$piece/module.mlir" -o "$piece/unfused.json"
     "$bin/fusion-opt" "$piece/module.mlir" --llm-fusion-pipeline |
       "$bin/fusion-translate" --llm-to-plan -o "$piece/fused.json"

@@ -449,6 +449,45 @@ TEST_CASE("topk, gather, elementwise, cast and matmul match the CPU", "[cuda][mi
       compareBackends(pr, ++seed, describe("rsqrt", t, tokens, 96));
       Plan pn = oneStepPlan("neg", {}, {x}, {x}, 1);
       compareBackends(pn, ++seed, describe("neg", t, tokens, 96));
+      // The ops between the cuts of imported layers (Gemma's MLP, routers,
+      // the decomposed grouped top-k, Qwen3-Next's gate).
+      for (const char *op : {"exp", "softplus", "gelu", "gelu_tanh"}) {
+        Plan pu = oneStepPlan(op, {}, {x}, {x}, 1);
+        compareBackends(pu, ++seed, describe(op, t, tokens, 96));
+      }
+      for (const char *op : {"eq", "ne"}) {
+        // x against itself broadcast from [3, 1]: some equal, most not.
+        Plan pc = oneStepPlan(op, {}, {x, {t, {3, 1}}}, {x}, 1);
+        compareBackends(pc, ++seed, describe(op, t, tokens, 96));
+      }
+      Plan psel = oneStepPlan("select", {}, {{t, {tokens, 3, 1}}, x, {t, {96}}}, {x}, 1);
+      compareBackends(psel, ++seed, describe("select", t, tokens, 96));
+      for (int64_t dim : {-1, 1}) {
+        OpAttrs sm;
+        sm.dim = dim;
+        Plan psm = oneStepPlan("softmax", sm, {x}, {x}, 1);
+        compareBackends(psm, ++seed, describe("softmax", t, tokens, 96));
+        OpAttrs su;
+        su.dim = dim;
+        su.keepdim = true;
+        Shape s = x.shape;
+        s[dim < 0 ? 2 : dim] = 1;
+        Plan psu = oneStepPlan("sum", su, {x}, {{t, s}}, 1);
+        compareBackends(psu, ++seed, describe("sum", t, tokens, 96));
+      }
+      Plan pbc = oneStepPlan("broadcast", {}, {{t, {tokens, 1, 96}}}, {x}, 1);
+      compareBackends(pbc, ++seed, describe("broadcast", t, tokens, 96));
+      OpAttrs fa;
+      fa.value = -2.5f;
+      Plan pfl = oneStepPlan("full_like", fa, {x}, {x}, 1);
+      compareBackends(pfl, ++seed, describe("full_like", t, tokens, 96));
+      OpAttrs sca;
+      sca.value = 1.0f;
+      Plan psc = oneStepPlan("scatter", sca, {{t, {tokens, 96}}, {DType::I32, {tokens, 5}}},
+                             {{t, {tokens, 96}}}, 1);
+      psc.functions[0].inputs[1].role = InputRole::Indices;
+      psc.functions[0].inputs[1].indexBound = 96;
+      compareBackends(psc, ++seed, describe("scatter", t, tokens, 96));
       // The layout ops of a rotary embedding: transpose, slice, concat.
       OpAttrs ta;
       ta.permutation = {1, 0, 2};

@@ -367,28 +367,30 @@ cudaError_t concatInto(int elemBytes, IndexMap x, const void *xData, int64_t out
   return cudaGetLastError();
 }
 
-cudaError_t mean(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
-                 int64_t inner, void *out, cudaStream_t stream) {
+/// mean and sum: one launcher, `divide` picks the op.
+static cudaError_t reduce(const char *what, bool divide, ElemType type, IndexMap x,
+                          const void *xData, int64_t outer, int64_t extent, int64_t inner,
+                          void *out, cudaStream_t stream) {
   int64_t n = outer * inner;
   if (n == 0)
     return cudaSuccess;
   if (isInt(type))
-    return invalid("mean: x must be f32, f16 or bf16");
+    return invalid(what);
   launchKernel(meanKernel, gridFor(n), 256, 0, stream, type, x, xData, outer, extent, inner, out,
-               true);
+               divide);
   return cudaGetLastError();
+}
+
+cudaError_t mean(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
+                 int64_t inner, void *out, cudaStream_t stream) {
+  return reduce("mean: x must be f32, f16 or bf16", true, type, x, xData, outer, extent, inner,
+                out, stream);
 }
 
 cudaError_t sum(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,
                 int64_t inner, void *out, cudaStream_t stream) {
-  int64_t n = outer * inner;
-  if (n == 0)
-    return cudaSuccess;
-  if (isInt(type))
-    return invalid("sum: x must be f32, f16 or bf16");
-  launchKernel(meanKernel, gridFor(n), 256, 0, stream, type, x, xData, outer, extent, inner, out,
-               false);
-  return cudaGetLastError();
+  return reduce("sum: x must be f32, f16 or bf16", false, type, x, xData, outer, extent, inner,
+                out, stream);
 }
 
 cudaError_t softmax(ElemType type, IndexMap x, const void *xData, int64_t outer, int64_t extent,

@@ -145,6 +145,21 @@ float readFloat(DType t, const void *p);
 void writeFloat(DType t, void *p, float v);
 void writeInt(DType t, void *p, int64_t v);
 
+/// A tensor viewed as [outer, extent, inner] around one dim (negative
+/// counts from the end): what reductions and softmax over a dim iterate.
+struct AroundDim {
+  int64_t outer = 1, extent = 1, inner = 1;
+  AroundDim(const Tensor &x, int64_t dim) {
+    int64_t rank = x.rank();
+    dim = dim < 0 ? dim + rank : dim;
+    for (int64_t d = 0; d < dim; ++d)
+      outer *= x.dim(d);
+    for (int64_t d = dim + 1; d < rank; ++d)
+      inner *= x.dim(d);
+    extent = x.dim(dim);
+  }
+};
+
 } // namespace llmf
 
 #endif // LLM_FUSION_RUNTIME_TENSOR_H

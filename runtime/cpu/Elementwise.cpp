@@ -159,46 +159,21 @@ void powKernel(const KernelCall &call) {
   });
 }
 
-/// The mean over one dim: x as [outer, extent, inner], summed in double in
-/// index order, divided, one rounding.
-void meanKernel(const KernelCall &call) {
+/// mean (MEAN) or sum over one dim: summed in double in index order, one
+/// rounding.
+template <bool MEAN> void reduceKernel(const KernelCall &call) {
   const Tensor &x = call.inputs[0], &y = call.outputs[0];
-  int64_t rank = x.rank(), dim = call.step.attrs.dim < 0 ? call.step.attrs.dim + rank
-                                                          : call.step.attrs.dim;
-  int64_t outer = 1, inner = 1, extent = x.dim(dim);
-  for (int64_t d = 0; d < dim; ++d)
-    outer *= x.dim(d);
-  for (int64_t d = dim + 1; d < rank; ++d)
-    inner *= x.dim(d);
-  parallelFor(outer * inner, extent, [&](int64_t begin, int64_t end) {
+  AroundDim r(x, call.step.attrs.dim);
+  parallelFor(r.outer * r.inner, r.extent, [&](int64_t begin, int64_t end) {
     for (int64_t o = begin; o < end; ++o) {
-      int64_t a = o / inner, b = o % inner;
+      int64_t a = o / r.inner, b = o % r.inner;
       double sum = 0.0;
-      for (int64_t j = 0; j < extent; ++j)
-        sum += loadFloat(x, (a * extent + j) * inner + b);
-      float mean = extent ? static_cast<float>(sum / static_cast<double>(extent)) : NAN;
-      writeFloat(y.dtype(), y.elementPtr(o), mean);
-    }
-  });
-}
-
-/// sum over one dim: meanKernel's order and width, no division.
-void sumKernel(const KernelCall &call) {
-  const Tensor &x = call.inputs[0], &y = call.outputs[0];
-  int64_t rank = x.rank(), dim = call.step.attrs.dim < 0 ? call.step.attrs.dim + rank
-                                                          : call.step.attrs.dim;
-  int64_t outer = 1, inner = 1, extent = x.dim(dim);
-  for (int64_t d = 0; d < dim; ++d)
-    outer *= x.dim(d);
-  for (int64_t d = dim + 1; d < rank; ++d)
-    inner *= x.dim(d);
-  parallelFor(outer * inner, extent, [&](int64_t begin, int64_t end) {
-    for (int64_t o = begin; o < end; ++o) {
-      int64_t a = o / inner, b = o % inner;
-      double sum = 0.0;
-      for (int64_t j = 0; j < extent; ++j)
-        sum += loadFloat(x, (a * extent + j) * inner + b);
-      writeFloat(y.dtype(), y.elementPtr(o), static_cast<float>(sum));
+      for (int64_t j = 0; j < r.extent; ++j)
+        sum += loadFloat(x, (a * r.extent + j) * r.inner + b);
+      float v = !MEAN ? static_cast<float>(sum)
+                : r.extent ? static_cast<float>(sum / static_cast<double>(r.extent))
+                           : NAN;
+      writeFloat(y.dtype(), y.elementPtr(o), v);
     }
   });
 }
@@ -207,17 +182,12 @@ void sumKernel(const KernelCall &call) {
 /// double), one rounding.
 void softmaxKernel(const KernelCall &call) {
   const Tensor &x = call.inputs[0], &y = call.outputs[0];
-  int64_t rank = x.rank(), dim = call.step.attrs.dim < 0 ? call.step.attrs.dim + rank
-                                                          : call.step.attrs.dim;
-  int64_t outer = 1, inner = 1, extent = x.dim(dim);
-  for (int64_t d = 0; d < dim; ++d)
-    outer *= x.dim(d);
-  for (int64_t d = dim + 1; d < rank; ++d)
-    inner *= x.dim(d);
-  parallelFor(outer * inner, extent, [&](int64_t begin, int64_t end) {
+  AroundDim r(x, call.step.attrs.dim);
+  int64_t extent = r.extent;
+  parallelFor(r.outer * r.inner, extent, [&](int64_t begin, int64_t end) {
     for (int64_t o = begin; o < end; ++o) {
-      int64_t a = o / inner, b = o % inner;
-      auto at = [&](int64_t j) { return (a * extent + j) * inner + b; };
+      int64_t a = o / r.inner, b = o % r.inner;
+      auto at = [&](int64_t j) { return (a * extent + j) * r.inner + b; };
       float m = -INFINITY;
       for (int64_t j = 0; j < extent; ++j)
         m = std::max(m, loadFloat(x, at(j)));
@@ -381,8 +351,8 @@ void registerElementwiseKernels(KernelRegistry &r) {
   r.add("slice", Device::CPU, sliceKernel);
   r.add("concat", Device::CPU, concatKernel);
   r.add("pow", Device::CPU, powKernel);
-  r.add("mean", Device::CPU, meanKernel);
-  r.add("sum", Device::CPU, sumKernel);
+  r.add("mean", Device::CPU, reduceKernel<true>);
+  r.add("sum", Device::CPU, reduceKernel<false>);
   r.add("softmax", Device::CPU, softmaxKernel);
   r.add("eq", Device::CPU, binaryKernel<BinOp::Eq>);
   r.add("ne", Device::CPU, binaryKernel<BinOp::Ne>);

@@ -219,44 +219,19 @@ void concatKernel(const KernelCall &c) {
   }
 }
 
-void meanKernel(const KernelCall &c) {
+/// mean (MEAN) or sum over one dim.
+template <bool MEAN> void reduceKernel(const KernelCall &c) {
   const Tensor &x = c.inputs[0], &y = c.outputs[0];
-  int64_t rank = x.rank(), dim = c.step.attrs.dim < 0 ? c.step.attrs.dim + rank : c.step.attrs.dim;
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < dim; ++d)
-    outer *= x.dim(d);
-  for (int64_t d = dim + 1; d < rank; ++d)
-    inner *= x.dim(d);
-  check(k::mean(elem(x.dtype()), indexMap(x, x.shape()), x.buffer()->data, outer, x.dim(dim),
-                inner, y.data(), stream()),
-        "mean");
-}
-
-/// x as [outer, extent, inner] around the reduced dim.
-struct ReducedDim {
-  int64_t outer = 1, extent = 1, inner = 1;
-  ReducedDim(const Tensor &x, int64_t dim) {
-    int64_t rank = x.rank();
-    dim = dim < 0 ? dim + rank : dim;
-    for (int64_t d = 0; d < dim; ++d)
-      outer *= x.dim(d);
-    for (int64_t d = dim + 1; d < rank; ++d)
-      inner *= x.dim(d);
-    extent = x.dim(dim);
-  }
-};
-
-void sumKernel(const KernelCall &c) {
-  const Tensor &x = c.inputs[0], &y = c.outputs[0];
-  ReducedDim r(x, c.step.attrs.dim);
-  check(k::sum(elem(x.dtype()), indexMap(x, x.shape()), x.buffer()->data, r.outer, r.extent,
+  AroundDim r(x, c.step.attrs.dim);
+  auto launch = MEAN ? k::mean : k::sum;
+  check(launch(elem(x.dtype()), indexMap(x, x.shape()), x.buffer()->data, r.outer, r.extent,
                r.inner, y.data(), stream()),
-        "sum");
+        MEAN ? "mean" : "sum");
 }
 
 void softmaxKernel(const KernelCall &c) {
   const Tensor &x = c.inputs[0], &y = c.outputs[0];
-  ReducedDim r(x, c.step.attrs.dim);
+  AroundDim r(x, c.step.attrs.dim);
   check(k::softmax(elem(x.dtype()), indexMap(x, x.shape()), x.buffer()->data, r.outer, r.extent,
                    r.inner, y.data(), stream()),
         "softmax");
@@ -531,8 +506,8 @@ KernelRegistry makeRegistry() {
   r.add("slice", d, sliceKernel);
   r.add("concat", d, concatKernel);
   r.add("pow", d, powKernel);
-  r.add("mean", d, meanKernel);
-  r.add("sum", d, sumKernel);
+  r.add("mean", d, reduceKernel<true>);
+  r.add("sum", d, reduceKernel<false>);
   r.add("softmax", d, softmaxKernel);
   r.add("eq", d, binaryKernel<k::BinaryOp::Eq>);
   r.add("ne", d, binaryKernel<k::BinaryOp::Ne>);

@@ -21,6 +21,8 @@ def LLM_NormOpInterface : OpInterface<"NormOpInterface"> {
   let methods = [
     InterfaceMethod<"The operand indices of the norm weights (one, or wq and wk)",
       "::llvm::SmallVector<unsigned, 2>", "getWeightOperandIndices">,
+    InterfaceMethod<"epsilon as a float", "float", "getEpsilonValue", (ins), [{}],
+      [{ return $_op.getEpsilon().convertToFloat(); }]>,
     InterfaceMethod<"weight_bias as a float", "float", "getWeightBiasValue", (ins), [{}],
       [{ return $_op.getWeightBias().convertToFloat(); }]>,
     InterfaceMethod<"Sets weight_bias", "void", "setWeightBiasValue", (ins "float":$bias), [{}],

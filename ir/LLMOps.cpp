@@ -562,6 +562,86 @@ LogicalResult FusedAllReduceAddRMSNormOp::verify() {
   return verifyNorm(*this, getX(), getW());
 }
 
+/// The FP8 chain ops: `x` [..., D] (the normed or activated value's
+/// shape); q has it in f8E4M3FN; a dynamic `scale` result is f32
+/// [..., D / group_size] with group_size dividing D; a static `scale` operand
+/// is a rank-0 f32; `passthrough` (residual_out / all_reduce_out) has x's type.
+static LogicalResult verifyQuantChain(Operation *op, Value x, Value q, Value scaleOut,
+                                      std::optional<int64_t> groupSize, Value scaleIn,
+                                      Value passthrough) {
+  auto xt = tensorOf(x);
+  if (xt.getRank() < 1)
+    return op->emitOpError() << "expects x of rank >= 1, got " << xt;
+  if (scaleIn && tensorOf(scaleIn).getRank() != 0)
+    return op->emitOpError() << "expects a rank-0 f32 scale, got " << scaleIn.getType();
+  if (groupSize && failed(verifyGroupQuant(op, xt, *groupSize, tensorOf(q), tensorOf(scaleOut))))
+    return failure();
+  if (!groupSize &&
+      failed(expectShapeAndElt(op, "q", tensorOf(q), xt.getShape(),
+                               Builder(op->getContext()).getType<Float8E4M3FNType>())))
+    return failure();
+  if (passthrough && passthrough.getType() != x.getType())
+    return op->emitOpError() << "expects " << x.getType() << " for the pass-through result, got "
+                             << passthrough.getType();
+  return success();
+}
+
+LogicalResult FusedRMSNormQuantFP8Op::verify() {
+  return failure(failed(verifyNorm(*this, getX(), getW())) ||
+                 failed(verifyQuantChain(*this, getX(), getQ(), getScale(), getGroupSize(),
+                                         nullptr, nullptr)));
+}
+LogicalResult FusedRMSNormQuantFP8StaticOp::verify() {
+  return failure(failed(verifyNorm(*this, getX(), getW())) ||
+                 failed(verifyQuantChain(*this, getX(), getQ(), nullptr, std::nullopt,
+                                         getScale(), nullptr)));
+}
+LogicalResult FusedAddRMSNormQuantFP8Op::verify() {
+  if (getX().getType() != getResidual().getType())
+    return emitOpError() << "expects x and residual of one type";
+  return failure(failed(verifyNorm(*this, getX(), getW())) ||
+                 failed(verifyQuantChain(*this, getX(), getQ(), getScale(), getGroupSize(),
+                                         nullptr, getResidualOut())));
+}
+LogicalResult FusedAddRMSNormQuantFP8StaticOp::verify() {
+  if (getX().getType() != getResidual().getType())
+    return emitOpError() << "expects x and residual of one type";
+  return failure(failed(verifyNorm(*this, getX(), getW())) ||
+                 failed(verifyQuantChain(*this, getX(), getQ(), nullptr, std::nullopt,
+                                         getScale(), getResidualOut())));
+}
+LogicalResult FusedAllReduceRMSNormQuantFP8Op::verify() {
+  return failure(failed(verifyNorm(*this, getX(), getW())) ||
+                 failed(verifyQuantChain(*this, getX(), getQ(), getScale(), getGroupSize(),
+                                         nullptr, getAllReduceOut())));
+}
+LogicalResult FusedAllReduceRMSNormQuantFP8StaticOp::verify() {
+  return failure(failed(verifyNorm(*this, getX(), getW())) ||
+                 failed(verifyQuantChain(*this, getX(), getQ(), nullptr, std::nullopt,
+                                         getScale(), getAllReduceOut())));
+}
+LogicalResult FusedAllReduceAddRMSNormQuantFP8Op::verify() {
+  if (getX().getType() != getResidual().getType())
+    return emitOpError() << "expects x and residual of one type";
+  return failure(failed(verifyNorm(*this, getX(), getW())) ||
+                 failed(verifyQuantChain(*this, getX(), getQ(), getScale(), getGroupSize(),
+                                         nullptr, getResidualOut())));
+}
+LogicalResult FusedAllReduceAddRMSNormQuantFP8StaticOp::verify() {
+  if (getX().getType() != getResidual().getType())
+    return emitOpError() << "expects x and residual of one type";
+  return failure(failed(verifyNorm(*this, getX(), getW())) ||
+                 failed(verifyQuantChain(*this, getX(), getQ(), nullptr, std::nullopt,
+                                         getScale(), getResidualOut())));
+}
+LogicalResult FusedSiluMulQuantFP8Op::verify() {
+  return verifyQuantChain(*this, getGate(), getQ(), getScale(), getGroupSize(), nullptr,
+                          nullptr);
+}
+LogicalResult FusedSiluMulQuantFP8StaticOp::verify() {
+  return verifyQuantChain(*this, getGate(), getQ(), nullptr, std::nullopt, getScale(), nullptr);
+}
+
 LogicalResult FusedRMSNormGatedQuantFP8Op::verify() {
   auto x = tensorOf(getX());
   if (x.getRank() != 2)

@@ -440,6 +440,72 @@ def LLM_FusedRMSNormGatedQuantFP8Op : LLM_Op<"fused_rms_norm_gated_quant_fp8",
   let extraClassDeclaration = NormDecl<"2">.decl;
 }
 
+// The FP8 serving chains: a norm (after a residual add or an all-reduce)
+// or SiLU-and-mul, rounded to x's type as the unfused op rounds it, then
+// FP8-quantized in the same launch; dynamic per-group (`group_size`, results
+// q and scale) or static per-tensor (a rank-0 f32 `scale` operand).
+class LLM_FusedQuantOp<string mnemonic, string what, dag operands, dag outs,
+                       list<Trait> traits = []>
+    : LLM_Op<mnemonic, traits> {
+  let summary = what;
+  let arguments = operands;
+  let results = outs;
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+class LLM_FusedNormQuantOp<string mnemonic, string what, dag operands, dag outs,
+                           string weightIdx>
+    : LLM_FusedQuantOp<mnemonic, what, !con(operands, NormAttrs), outs, [LLM_NormOpInterface]> {
+  let extraClassDeclaration = NormDecl<weightIdx>.decl;
+}
+
+def LLM_FusedRMSNormQuantFP8Op : LLM_FusedNormQuantOp<"fused_rms_norm_quant_fp8",
+    "rms_norm -> quant_fp8 in one op",
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w, I64Attr:$group_size),
+    (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale), "1">;
+def LLM_FusedRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<"fused_rms_norm_quant_fp8_static",
+    "rms_norm -> quant_fp8_static in one op",
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w, LLM_F32Tensor:$scale),
+    (outs LLM_FP8Tensor:$q), "1">;
+def LLM_FusedAddRMSNormQuantFP8Op : LLM_FusedNormQuantOp<"fused_add_rms_norm_quant_fp8",
+    "fused_add_rms_norm -> quant_fp8 in one op",
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual, LLM_FloatTensor:$w, I64Attr:$group_size),
+    (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale, LLM_FloatTensor:$residual_out), "2">;
+def LLM_FusedAddRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
+    "fused_add_rms_norm_quant_fp8_static", "fused_add_rms_norm -> quant_fp8_static in one op",
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual, LLM_FloatTensor:$w,
+         LLM_F32Tensor:$scale),
+    (outs LLM_FP8Tensor:$q, LLM_FloatTensor:$residual_out), "2">;
+def LLM_FusedAllReduceRMSNormQuantFP8Op : LLM_FusedNormQuantOp<
+    "fused_all_reduce_rms_norm_quant_fp8", "fused_all_reduce_rms_norm -> quant_fp8 in one op",
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w, I64Attr:$group_size),
+    (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale, LLM_FloatTensor:$all_reduce_out), "1">;
+def LLM_FusedAllReduceRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
+    "fused_all_reduce_rms_norm_quant_fp8_static",
+    "fused_all_reduce_rms_norm -> quant_fp8_static in one op",
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w, LLM_F32Tensor:$scale),
+    (outs LLM_FP8Tensor:$q, LLM_FloatTensor:$all_reduce_out), "1">;
+def LLM_FusedAllReduceAddRMSNormQuantFP8Op : LLM_FusedNormQuantOp<
+    "fused_all_reduce_add_rms_norm_quant_fp8",
+    "fused_all_reduce_add_rms_norm -> quant_fp8 in one op",
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual, LLM_FloatTensor:$w, I64Attr:$group_size),
+    (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale, LLM_FloatTensor:$residual_out), "2">;
+def LLM_FusedAllReduceAddRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
+    "fused_all_reduce_add_rms_norm_quant_fp8_static",
+    "fused_all_reduce_add_rms_norm -> quant_fp8_static in one op",
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual, LLM_FloatTensor:$w,
+         LLM_F32Tensor:$scale),
+    (outs LLM_FP8Tensor:$q, LLM_FloatTensor:$residual_out), "2">;
+def LLM_FusedSiluMulQuantFP8Op : LLM_FusedQuantOp<"fused_silu_mul_quant_fp8",
+    "silu(gate) * up -> quant_fp8 in one op (the MLP's activation before down_proj)",
+    (ins LLM_FloatTensor:$gate, LLM_FloatTensor:$up, I64Attr:$group_size),
+    (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale), [AllTypesMatch<["gate", "up"]>]>;
+def LLM_FusedSiluMulQuantFP8StaticOp : LLM_FusedQuantOp<"fused_silu_mul_quant_fp8_static",
+    "silu(gate) * up -> quant_fp8_static in one op",
+    (ins LLM_FloatTensor:$gate, LLM_FloatTensor:$up, LLM_F32Tensor:$scale),
+    (outs LLM_FP8Tensor:$q), [AllTypesMatch<["gate", "up"]>]>;
+
 def LLM_FusedMoERouterOp : LLM_Op<"fused_moe_router"> {
   let summary = "cast to f32 -> sigmoid -> add bias -> grouped_topk in one op";
   let description = [{

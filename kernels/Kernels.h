@@ -96,6 +96,22 @@ cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
 cudaError_t quantFp8Static(const void *x, ElemType type, int64_t n, const float *scale,
                            uint8_t *q, cudaStream_t stream);
 
+/// The FP8 serving chains (NormQuant.cu): Norm is rms_norm(x) (after an
+/// all-reduce at world size 1, x itself goes to passOut), AddNorm
+/// rms_norm(x + aux) with residual_out in passOut, SiluMul silu(x) * aux;
+/// the value rounded to x's type is quantized per group (groupSize > 0:
+/// q and scale [rows, D / groupSize]) or by *staticScale (groupSize == 0).
+enum class QuantChainMode { Norm, AddNorm, SiluMul };
+struct QuantChainArgs {
+  RowView x, aux, passOut; // aux, passOut: data null when absent
+  NormParams p;
+  int64_t groupSize = 0;
+  const float *staticScale = nullptr;
+  uint8_t *q = nullptr;
+  float *scale = nullptr;
+};
+cudaError_t quantChainFp8(QuantChainMode mode, QuantChainArgs args, cudaStream_t stream);
+
 // Routing ---------------------------------------------------------------------
 struct RoutingParams {
   int64_t nGroup = 1, topkGroup = 1, topk = 1;

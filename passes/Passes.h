@@ -47,6 +47,9 @@ createLLMFuseMoERouterPass(const LLMFuseMoERouterOptions &options,
 std::unique_ptr<Pass>
 createLLMFuseQKNormPass(const LLMFuseQKNormOptions &options,
                         std::shared_ptr<FusionReport> report);
+std::unique_ptr<Pass>
+createLLMFuseNormQuantPass(const LLMFuseNormQuantOptions &options,
+                           std::shared_ptr<FusionReport> report);
 
 /// Options of `--llm-fusion-pipeline`.
 struct LLMFusionPipelineOptions
@@ -69,6 +72,10 @@ struct LLMFusionPipelineOptions
   PassOptions::Option<bool> moeRouter{
       *this, "moe-router",
       llvm::cl::desc("Fuse cast + sigmoid + bias + grouped top-k routing"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> normQuant{
+      *this, "norm-quant",
+      llvm::cl::desc("Fuse norm / add + norm / all-reduce + norm / SiLU-and-mul + FP8 quant"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> qkNorm{*this, "qk-norm",
                                    llvm::cl::desc("Fuse per-head Q/K RMSNorm"),

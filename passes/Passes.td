@@ -172,4 +172,31 @@ def LLMFuseQKNorm : FusionPass<"llm-fuse-qk-norm",
   }];
 }
 
+def LLMFuseNormQuant : FusionPass<"llm-fuse-norm-quant",
+    "Fuse the FP8 serving chains: norm or SiLU-and-mul, then FP8 quantization"> {
+  let description = [{
+    The quantization in front of an FP8 linear takes its producer into one
+    op: `rms_norm`, `fused_add_rms_norm`, `fused_all_reduce_rms_norm` or
+    `fused_all_reduce_add_rms_norm` (the norm's first result), or
+    `silu(gate) * up` (either operand order), followed by `quant_fp8`
+    (dynamic per group, per token when the group is the row) or
+    `quant_fp8_static`. The fused op rounds the value to x's type where the
+    unfused graph stores it, then quantizes, and returns the pass-through
+    result (residual_out, all_reduce_out). A norm output or SiLU-and-mul
+    product with other users is not fused (the fused op does not return
+    it), nor is a broadcast product. Runs after the all-reduce family, whose
+    fused ops it extends.
+
+    Before:
+    ```mlir
+    %y, %r = llm.fused_add_rms_norm %x, %res, %w {epsilon = 1.0e-06 : f32} : (...) -> (...)
+    %q, %s = llm.quant_fp8 %y {group_size = 128 : i64} : (tensor<?x7168xbf16>) -> (...)
+    ```
+    After:
+    ```mlir
+    %q, %s, %r = llm.fused_add_rms_norm_quant_fp8 %x, %res, %w {epsilon = 1.0e-06 : f32, group_size = 128 : i64} : (...) -> (...)
+    ```
+  }];
+}
+
 #endif // LLM_FUSION_PASSES_TD

@@ -29,6 +29,9 @@ void populateGatedNormQuantPatterns(RewritePatternSet &patterns);
 void populateMoERouterPatterns(RewritePatternSet &patterns);
 /// per-head Q and K RMSNorm of one qkv split.
 void populateQKNormPatterns(RewritePatternSet &patterns);
+/// a norm (after the residual add, the all-reduce) or SiLU-and-mul, then
+/// FP8 quantization (dynamic per group or static).
+void populateNormQuantPatterns(RewritePatternSet &patterns);
 
 /// One fusion family as an engine, a test or the docs see it.
 struct FusionFamilyInfo {

@@ -88,6 +88,8 @@ void buildPipeline(OpPassManager &pm, const LLMFusionPipelineOptions &options,
   addFamily(fpm, options.allReduceNorm, remarks, report,
             createLLMFuseAllReduceNormPass);
   addFamily(fpm, options.qkNorm, remarks, report, createLLMFuseQKNormPass);
+  // Last: the quantizations take the norms the families above produced.
+  addFamily(fpm, options.normQuant, remarks, report, createLLMFuseNormQuantPass);
   if (!reportPath.empty())
     pm.addPass(std::make_unique<WriteFusionReportPass>(report, reportPath));
 }
@@ -104,6 +106,9 @@ ArrayRef<FusionFamilyInfo> mlir::llm::fusionFamilies() {
                                         "AllReduceFusedAddRMSNorm",
                                         "AllReduceFusedAddGemmaRMSNorm"};
   static const StringRef qk[] = {"QKRMSNorm", "QKGemmaRMSNorm"};
+  static const StringRef normQuant[] = {"RMSNormQuantFP8", "FusedAddRMSNormQuantFP8",
+                                        "AllReduceRMSNormQuantFP8",
+                                        "AllReduceFusedAddRMSNormQuantFP8", "SiluMulQuantFP8"};
   static const FusionFamilyInfo families[] = {
       {"llm-raise-norms", populateRaiseNormsPatterns, raise, {}},
       {"llm-fusion-cleanup", populateCleanupPatterns, cleanup, gemmaFolds},
@@ -111,6 +116,7 @@ ArrayRef<FusionFamilyInfo> mlir::llm::fusionFamilies() {
       {"llm-fuse-gated-norm-quant", populateGatedNormQuantPatterns, gated, {}},
       {"llm-fuse-allreduce-norm", populateAllReduceNormPatterns, allReduce, gemmaFolds},
       {"llm-fuse-qk-norm", populateQKNormPatterns, qk, {}},
+      {"llm-fuse-norm-quant", populateNormQuantPatterns, normQuant, {}},
   };
   return families;
 }

@@ -366,6 +366,32 @@ Types inferQuantFP8Static(const Types &in, const OpAttrs &, const Types &) {
   return {TensorType{DType::F8E4M3FN, in[0].shape}};
 }
 
+/// The FP8 chains: inputs x[, residual], w[, scale] (norms) or gate, up[,
+/// scale]; results q, the group scales unless STATIC, then the pass-through
+/// (residual_out / all_reduce_out) when THROUGH.
+template <bool NORM, bool ADD, bool STATIC, bool THROUGH>
+Types inferQuantChain(const Types &in, const OpAttrs &attrs, const Types &) {
+  const TensorType &x = in[0];
+  expectFloat(x, "x");
+  expectRank(x, 1, "x");
+  if (NORM)
+    expectNormWeight(x, in[ADD ? 2 : 1], "w");
+  if (ADD || !NORM)
+    expectSameType(x, in[1], "x", NORM ? "residual" : "up");
+  Types out{TensorType{DType::F8E4M3FN, x.shape}};
+  if (STATIC) {
+    const TensorType &s = in.back();
+    expectDType(s, DType::F32, "scale");
+    if (!s.shape.empty())
+      fail("scale must be a rank-0 tensor, got ", s.str());
+  } else {
+    out.push_back(quantScaleType(x, attrs.groupSize));
+  }
+  if (THROUGH)
+    out.push_back(x);
+  return out;
+}
+
 Types inferTopK(const Types &in, const OpAttrs &attrs, const Types &) {
   expectFloat(in[0], "x");
   expectRank(in[0], 1, "x");
@@ -509,6 +535,26 @@ const std::vector<OpSchema> &allOpSchemas() {
        inferRMSNormGated},
       {"quant_fp8", 1, 2, {"group_size"}, {}, inferQuantFP8},
       {"quant_fp8_static", 2, 1, {}, {}, inferQuantFP8Static},
+      {"fused_rms_norm_quant_fp8", 2, 2, {"epsilon", "group_size"}, kNormOpt,
+       inferQuantChain<true, false, false, false>},
+      {"fused_rms_norm_quant_fp8_static", 3, 1, kNorm, kNormOpt,
+       inferQuantChain<true, false, true, false>},
+      {"fused_add_rms_norm_quant_fp8", 3, 3, {"epsilon", "group_size"}, kNormOpt,
+       inferQuantChain<true, true, false, true>},
+      {"fused_add_rms_norm_quant_fp8_static", 4, 2, kNorm, kNormOpt,
+       inferQuantChain<true, true, true, true>},
+      {"fused_all_reduce_rms_norm_quant_fp8", 2, 3, {"epsilon", "group_size"}, kNormOpt,
+       inferQuantChain<true, false, false, true>},
+      {"fused_all_reduce_rms_norm_quant_fp8_static", 3, 2, kNorm, kNormOpt,
+       inferQuantChain<true, false, true, true>},
+      {"fused_all_reduce_add_rms_norm_quant_fp8", 3, 3, {"epsilon", "group_size"}, kNormOpt,
+       inferQuantChain<true, true, false, true>},
+      {"fused_all_reduce_add_rms_norm_quant_fp8_static", 4, 2, kNorm, kNormOpt,
+       inferQuantChain<true, true, true, true>},
+      {"fused_silu_mul_quant_fp8", 2, 2, {"group_size"}, {},
+       inferQuantChain<false, false, false, false>},
+      {"fused_silu_mul_quant_fp8_static", 3, 1, {}, {},
+       inferQuantChain<false, false, true, false>},
       {"topk", 1, 2, {"k"}, {}, inferTopK, false, {RankKey::Kind::Values, 0}},
       {"gather", 2, 1, {}, {}, inferGather},
       {"grouped_topk", 2, 2, kRouting, kRoutingOpt, inferGroupedTopK, false,

@@ -4,6 +4,7 @@
 #define LLM_FUSION_RUNTIME_CPU_CPUKERNELS_H
 
 #include "runtime/KernelRegistry.h"
+#include "runtime/Tensor.h"
 
 namespace llmf::cpu {
 
@@ -12,6 +13,14 @@ void registerNormKernels(KernelRegistry &registry);
 void registerQuantKernels(KernelRegistry &registry);
 void registerRoutingKernels(KernelRegistry &registry);
 void registerMatmulKernels(KernelRegistry &registry);
+
+/// The quantization step of the FP8 chains (Quant.cpp): `y` quantized per
+/// group into q and scale, or with the rank-0 static `scale` into q.
+void quantizeGroups(const Tensor &y, int64_t groupSize, const Tensor &q, const Tensor &scale);
+void quantizeStatic(const Tensor &y, const Tensor &scale, const Tensor &q);
+/// A host tensor shaped like `like`, for an intermediate a fused kernel
+/// keeps to itself.
+Tensor scratchLike(const Tensor &like);
 
 } // namespace llmf::cpu
 

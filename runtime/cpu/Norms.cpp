@@ -52,13 +52,6 @@ void addNormRows(const Tensor &x, const Tensor &residual, const Tensor &w,
   });
 }
 
-/// A host tensor shaped like `like`, for an intermediate a fused kernel
-/// keeps to itself.
-Tensor scratchLike(const Tensor &like) {
-  size_t bytes = static_cast<size_t>(like.numel()) * dtypeSize(like.dtype());
-  return Tensor(like.dtype(), like.shape(), allocateHostBuffer(bytes));
-}
-
 void rmsNormKernel(const KernelCall &c) {
   normRows(c.inputs[0], c.inputs[1], c.step.attrs, c.outputs[0]);
 }
@@ -134,7 +127,42 @@ void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
   });
 }
 
+/// The FP8 chains: the norm as its unfused op computes it (after the
+/// all-reduce and the residual add, into the pass-through result), rounded
+/// to x's type in a scratch row buffer, then quantized. Template flags:
+/// ADD (a residual operand), AR (an all-reduce first), STATIC (a scale
+/// operand instead of group scales).
+template <bool ADD, bool AR, bool STATIC> void normQuantKernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0];
+  const Tensor &w = c.inputs[ADD ? 2 : 1];
+  Tensor y = scratchLike(x);
+  // The pass-through result (residual_out / all_reduce_out) is the last.
+  const Tensor *through = (ADD || AR) ? &c.outputs.back() : nullptr;
+  if (ADD) {
+    Tensor source = x;
+    if (AR) {
+      source = scratchLike(x);
+      c.comm.allReduceSum(x, source);
+    }
+    addNormRows(source, c.inputs[1], w, c.step.attrs, y, *through);
+  } else if (AR) {
+    c.comm.allReduceSum(x, *through);
+    normRows(*through, w, c.step.attrs, y);
+  } else {
+    normRows(x, w, c.step.attrs, y);
+  }
+  if (STATIC)
+    quantizeStatic(y, c.inputs[ADD ? 3 : 2], c.outputs[0]);
+  else
+    quantizeGroups(y, c.step.attrs.groupSize, c.outputs[0], c.outputs[1]);
+}
+
 } // namespace
+
+Tensor scratchLike(const Tensor &like) {
+  size_t bytes = static_cast<size_t>(like.numel()) * dtypeSize(like.dtype());
+  return Tensor(like.dtype(), like.shape(), allocateHostBuffer(bytes));
+}
 
 void registerNormKernels(KernelRegistry &r) {
   r.add("rms_norm", Device::CPU, rmsNormKernel);
@@ -144,6 +172,16 @@ void registerNormKernels(KernelRegistry &r) {
   r.add("fused_all_reduce_add_rms_norm", Device::CPU, fusedAllReduceAddRMSNormKernel);
   r.add("fused_qk_rms_norm", Device::CPU, fusedQKRMSNormKernel);
   r.add("fused_rms_norm_gated_quant_fp8", Device::CPU, fusedRMSNormGatedQuantKernel);
+  r.add("fused_rms_norm_quant_fp8", Device::CPU, normQuantKernel<false, false, false>);
+  r.add("fused_rms_norm_quant_fp8_static", Device::CPU, normQuantKernel<false, false, true>);
+  r.add("fused_add_rms_norm_quant_fp8", Device::CPU, normQuantKernel<true, false, false>);
+  r.add("fused_add_rms_norm_quant_fp8_static", Device::CPU, normQuantKernel<true, false, true>);
+  r.add("fused_all_reduce_rms_norm_quant_fp8", Device::CPU, normQuantKernel<false, true, false>);
+  r.add("fused_all_reduce_rms_norm_quant_fp8_static", Device::CPU,
+        normQuantKernel<false, true, true>);
+  r.add("fused_all_reduce_add_rms_norm_quant_fp8", Device::CPU, normQuantKernel<true, true, false>);
+  r.add("fused_all_reduce_add_rms_norm_quant_fp8_static", Device::CPU,
+        normQuantKernel<true, true, true>);
 }
 
 } // namespace llmf::cpu

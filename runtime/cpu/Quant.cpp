@@ -11,8 +11,40 @@ namespace llmf::cpu {
 namespace {
 
 void quantFP8Kernel(const KernelCall &c) {
-  const Tensor &x = c.inputs[0], &q = c.outputs[0], &scale = c.outputs[1];
-  int64_t d = x.rowLength(), g = c.step.attrs.groupSize;
+  quantizeGroups(c.inputs[0], c.step.attrs.groupSize, c.outputs[0], c.outputs[1]);
+}
+
+void quantFP8StaticKernel(const KernelCall &c) {
+  quantizeStatic(c.inputs[0], c.inputs[1], c.outputs[0]);
+}
+
+/// silu(gate) * up as the unfused graph computes it: silu rounded to the
+/// type, the product rounded, into `y`.
+void siluMulRows(const Tensor &gate, const Tensor &up, const Tensor &y) {
+  DType t = y.dtype();
+  parallelFor(gate.numel(), 8, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      writeFloat(t, y.elementPtr(i),
+                 roundTo(t, silu(loadFloat(gate, i))) * loadFloat(up, i));
+  });
+}
+
+void fusedSiluMulQuantKernel(const KernelCall &c) {
+  Tensor y = scratchLike(c.inputs[0]);
+  siluMulRows(c.inputs[0], c.inputs[1], y);
+  quantizeGroups(y, c.step.attrs.groupSize, c.outputs[0], c.outputs[1]);
+}
+
+void fusedSiluMulQuantStaticKernel(const KernelCall &c) {
+  Tensor y = scratchLike(c.inputs[0]);
+  siluMulRows(c.inputs[0], c.inputs[1], y);
+  quantizeStatic(y, c.inputs[2], c.outputs[0]);
+}
+
+} // namespace
+
+void quantizeGroups(const Tensor &x, int64_t g, const Tensor &q, const Tensor &scale) {
+  int64_t d = x.rowLength();
   auto *qBytes = static_cast<uint8_t *>(q.data());
   auto *scales = static_cast<float *>(scale.data());
   parallelFor(x.numRows(), d, [&](int64_t begin, int64_t end) {
@@ -24,9 +56,8 @@ void quantFP8Kernel(const KernelCall &c) {
   });
 }
 
-void quantFP8StaticKernel(const KernelCall &c) {
-  const Tensor &x = c.inputs[0], &q = c.outputs[0];
-  float s = loadFloat(c.inputs[1], 0);
+void quantizeStatic(const Tensor &x, const Tensor &scale, const Tensor &q) {
+  float s = loadFloat(scale, 0);
   auto *qBytes = static_cast<uint8_t *>(q.data());
   parallelFor(x.numel(), 4, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
@@ -34,11 +65,11 @@ void quantFP8StaticKernel(const KernelCall &c) {
   });
 }
 
-} // namespace
-
 void registerQuantKernels(KernelRegistry &r) {
   r.add("quant_fp8", Device::CPU, quantFP8Kernel);
   r.add("quant_fp8_static", Device::CPU, quantFP8StaticKernel);
+  r.add("fused_silu_mul_quant_fp8", Device::CPU, fusedSiluMulQuantKernel);
+  r.add("fused_silu_mul_quant_fp8_static", Device::CPU, fusedSiluMulQuantStaticKernel);
 }
 
 } // namespace llmf::cpu

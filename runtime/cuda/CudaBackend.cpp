@@ -384,6 +384,42 @@ void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
         "fused_rms_norm_gated_quant_fp8");
 }
 
+/// The FP8 chains: ADD (x, residual, w), AR (an all-reduce first: the
+/// identity at world size 1, x goes to all_reduce_out), SILU (gate, up),
+/// STATIC (a scale operand last instead of group scales).
+template <bool ADD, bool AR, bool SILU, bool STATIC> void quantChainKernel(const KernelCall &c) {
+  if (AR)
+    requireSingleRank(c);
+  Rows x(c.inputs[0]);
+  std::optional<Rows> aux;
+  if (ADD || SILU)
+    aux.emplace(c.inputs[1]);
+  std::optional<Flat> w;
+  k::QuantChainArgs a;
+  a.x = x.view;
+  if (aux)
+    a.aux = aux->view;
+  if (!SILU) {
+    const Tensor &wt = c.inputs[ADD ? 2 : 1];
+    w.emplace(wt);
+    a.p = norm(*w, wt, c.step.attrs);
+  }
+  if (ADD || AR)
+    a.passOut = outRows(c.outputs.back());
+  std::optional<Flat> scaleIn;
+  if (STATIC) {
+    scaleIn.emplace(c.inputs.back());
+    a.staticScale = static_cast<const float *>(scaleIn->data);
+  } else {
+    a.groupSize = c.step.attrs.groupSize;
+    a.scale = static_cast<float *>(c.outputs[1].data());
+  }
+  a.q = static_cast<uint8_t *>(c.outputs[0].data());
+  auto mode = SILU ? k::QuantChainMode::SiluMul
+                   : ADD ? k::QuantChainMode::AddNorm : k::QuantChainMode::Norm;
+  check(k::quantChainFp8(mode, a, stream()), c.step.op.c_str());
+}
+
 void quantFP8Kernel(const KernelCall &c) {
   Rows x(c.inputs[0]);
   check(k::quantFp8(x.view, c.step.attrs.groupSize, static_cast<uint8_t *>(c.outputs[0].data()),
@@ -535,6 +571,17 @@ KernelRegistry makeRegistry() {
   r.add("fused_rms_norm_gated_quant_fp8", d, fusedRMSNormGatedQuantKernel);
   r.add("fused_moe_router", d, fusedMoERouterKernel);
   r.add("fused_qk_rms_norm", d, fusedQKRMSNormKernel);
+  r.add("fused_rms_norm_quant_fp8", d, quantChainKernel<false, false, false, false>);
+  r.add("fused_rms_norm_quant_fp8_static", d, quantChainKernel<false, false, false, true>);
+  r.add("fused_add_rms_norm_quant_fp8", d, quantChainKernel<true, false, false, false>);
+  r.add("fused_add_rms_norm_quant_fp8_static", d, quantChainKernel<true, false, false, true>);
+  r.add("fused_all_reduce_rms_norm_quant_fp8", d, quantChainKernel<false, true, false, false>);
+  r.add("fused_all_reduce_rms_norm_quant_fp8_static", d, quantChainKernel<false, true, false, true>);
+  r.add("fused_all_reduce_add_rms_norm_quant_fp8", d, quantChainKernel<true, true, false, false>);
+  r.add("fused_all_reduce_add_rms_norm_quant_fp8_static", d,
+        quantChainKernel<true, true, false, true>);
+  r.add("fused_silu_mul_quant_fp8", d, quantChainKernel<false, false, true, false>);
+  r.add("fused_silu_mul_quant_fp8_static", d, quantChainKernel<false, false, true, true>);
   return r;
 }
 

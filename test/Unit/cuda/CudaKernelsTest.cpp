@@ -347,6 +347,73 @@ TEST_CASE("fused gated norm + FP8 group quant matches the CPU", "[cuda][quant][g
         }
 }
 
+/// The FP8 serving chains: every op, the register path (4096 and 7168 at
+/// group 128 and per token) and the general one (odd sizes), dynamic and
+/// static, weight_bias 0 and 1.
+TEST_CASE("FP8 chains (norm, add + norm, all-reduce, SiLU-and-mul + quant) match the CPU",
+          "[cuda][quant]") {
+  uint64_t seed = 1300;
+  struct Case {
+    int64_t d, g;
+  };
+  const char *norms[] = {"fused_rms_norm_quant_fp8", "fused_add_rms_norm_quant_fp8",
+                         "fused_all_reduce_rms_norm_quant_fp8",
+                         "fused_all_reduce_add_rms_norm_quant_fp8"};
+  for (DType t : kFloatTypes)
+    for (int64_t tokens : {1, 5, 128, 4099})
+      for (Case c : {Case{4096, 128}, Case{7168, 128}, Case{2048, 2048}, Case{1000, 8}, Case{96, 32}})
+        for (bool isStatic : {false, true}) {
+          if (skipInQuickMode(tokens))
+            continue;
+          TensorType x{t, {tokens, c.d}}, w{t, {c.d}}, s{DType::F32, {}};
+          TensorType q{DType::F8E4M3FN, {tokens, c.d}}, sc{DType::F32, {tokens, c.d / c.g}};
+          for (const char *base : norms) {
+            std::string op = std::string(base) + (isStatic ? "_static" : "");
+            bool add = op.find("add") != std::string::npos;
+            bool through = add || op.find("all_reduce") != std::string::npos;
+            OpAttrs a = normAttrs(1e-6f);
+            a.weightBias = (seed % 2) ? 1.0f : 0.0f;
+            a.groupSize = c.g;
+            std::vector<TensorType> in{x};
+            std::vector<InputRole> roles{InputRole::Activation};
+            if (add) {
+              in.push_back(x);
+              roles.push_back(InputRole::Activation);
+            }
+            in.push_back(w);
+            roles.push_back(InputRole::NormWeight);
+            if (isStatic) {
+              in.push_back(s);
+              roles.push_back(InputRole::Scale);
+            }
+            std::vector<TensorType> out{q};
+            if (!isStatic)
+              out.push_back(sc);
+            if (through)
+              out.push_back(x);
+            Plan p = oneStepPlan(op, a, in, out, 1);
+            setRoles(p, roles);
+            // The scale inherits one rounding of x's type from the norm output.
+            compareBackends(p, ++seed, describe(op, t, tokens, c.d),
+                            {std::nullopt, defaultTolerance(t), defaultTolerance(t)});
+          }
+          std::string op = std::string("fused_silu_mul_quant_fp8") + (isStatic ? "_static" : "");
+          OpAttrs a;
+          a.groupSize = c.g;
+          std::vector<TensorType> in{x, x};
+          if (isStatic)
+            in.push_back(s);
+          std::vector<TensorType> out{q};
+          if (!isStatic)
+            out.push_back(sc);
+          Plan p = oneStepPlan(op, a, in, out, 1);
+          if (isStatic)
+            setRoles(p, {InputRole::Activation, InputRole::Activation, InputRole::Scale});
+          compareBackends(p, ++seed, describe(op, t, tokens, c.d),
+                          {std::nullopt, defaultTolerance(t)});
+        }
+}
+
 TEST_CASE("routing kernels match the CPU, ties included", "[cuda][routing]") {
   struct Config {
     int64_t experts, nGroup, topkGroup, topk;

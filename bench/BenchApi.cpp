@@ -105,6 +105,27 @@ int llmf_rms_norm_gated(void *x, void *z, const void *w, void *y, int64_t rows, 
                       contiguousRows(y, t, rows, d), asStream(stream));
 }
 
+/// The FP8 chains (quantChainFp8): mode 0 norm, 1 add + norm (r, rOut),
+/// 2 SiLU-and-mul (r is up); group 0 quantizes by *staticScale.
+int llmf_quant_chain(int64_t mode, void *x, void *r, const void *w, void *rOut, void *q,
+                     void *scale, const void *staticScale, int64_t rows, int64_t d, int64_t group,
+                     int type, float eps, float bias, void *stream) {
+  ElemType t = asType(type);
+  QuantChainArgs a;
+  a.x = contiguousRows(x, t, rows, d);
+  if (r)
+    a.aux = contiguousRows(r, t, rows, d);
+  if (rOut)
+    a.passOut = contiguousRows(rOut, t, rows, d);
+  if (w)
+    a.p = norm(w, type, eps, bias);
+  a.groupSize = group;
+  a.staticScale = static_cast<const float *>(staticScale);
+  a.q = static_cast<uint8_t *>(q);
+  a.scale = static_cast<float *>(scale);
+  return quantChainFp8(static_cast<QuantChainMode>(mode), a, asStream(stream));
+}
+
 int llmf_quant_fp8(void *x, void *q, void *scale, int64_t rows, int64_t d, int64_t group,
                    int type, void *stream) {
   return quantFp8(contiguousRows(x, asType(type), rows, d), group, static_cast<uint8_t *>(q),

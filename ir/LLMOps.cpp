@@ -429,6 +429,37 @@ template <typename ReduceOp> static LogicalResult verifyReduction(ReduceOp op) {
 LogicalResult MeanOp::verify() { return verifyReduction(*this); }
 LogicalResult SumOp::verify() { return verifyReduction(*this); }
 
+LogicalResult MatmulFP8Op::verify() {
+  auto x = tensorOf(getX()), w = tensorOf(getW()), xs = tensorOf(getXScale()),
+       ws = tensorOf(getWScale()), y = tensorOf(getY());
+  if (x.getRank() < 1 || w.getRank() != 2)
+    return emitOpError() << "expects x [..., K] and w [N, K], got " << x << " and " << w;
+  int64_t k = x.getShape().back(), n = w.getDimSize(0);
+  if (isDyn(k) || isDyn(n) || w.getDimSize(1) != k)
+    return emitOpError() << "expects a static K shared by x and w [N, K], got " << x << " and "
+                         << w;
+  SmallVector<int64_t> yShape(x.getShape());
+  yShape.back() = n;
+  if (failed(expectShapeAndElt(*this, "y", y, yShape, y.getElementType())))
+    return failure();
+  auto lead = x.getShape().drop_back();
+  auto rowScale = [&](int64_t cols) {
+    return xs.getRank() == x.getRank() && shapesCompatible(xs.getShape().drop_back(), lead) &&
+           xs.getShape().back() == cols;
+  };
+  int64_t kb = (k + 127) / 128, nb = (n + 127) / 128;
+  bool perTensor = xs.getRank() == 0 && ws.getRank() == 0;
+  bool perToken = rowScale(1) && ws.getRank() == 1 && ws.getDimSize(0) == n;
+  bool block = rowScale(kb) && ws.getRank() == 2 && ws.getDimSize(0) == nb &&
+               ws.getDimSize(1) == kb;
+  if (!perTensor && !perToken && !block)
+    return emitOpError() << "expects per-tensor scales (rank 0, rank 0), per-token and channel "
+                            "([..., 1], [N]) or 128-blocks ([..., ceil(K/128)], "
+                            "[ceil(N/128), ceil(K/128)]), got "
+                         << xs << " and " << ws;
+  return success();
+}
+
 LogicalResult SplitOp::verify() {
   auto in = tensorOf(getX());
   int64_t dim = getDim();

@@ -244,6 +244,24 @@ def LLM_SumOp : LLM_Op<"sum"> {
   let hasVerifier = 1;
 }
 
+def LLM_MatmulFP8Op : LLM_Op<"matmul_fp8"> {
+  let summary = "An FP8 linear: x [..., K] times w [N, K]^T, both e4m3 with their scales";
+  let description = [{
+    The scales decide the mode: per tensor (both rank 0); per token and
+    channel (`x_scale [..., 1]`, `w_scale [N]`); or DeepSeek-V3's blocks
+    (`x_scale [..., ceil(K/128)]` per 1x128 group, `w_scale [ceil(N/128),
+    ceil(K/128)]` per 128x128 block). `y = sum over K-blocks of x_scale *
+    w_scale * (x . w)` accumulated in fp32, one rounding to y's type.
+  }];
+  let arguments = (ins LLM_FP8Tensor:$x, LLM_F32Tensor:$x_scale, LLM_FP8Tensor:$w,
+                       LLM_F32Tensor:$w_scale);
+  let results = (outs LLM_FloatTensor:$y);
+  let assemblyFormat = [{
+    $x `,` $x_scale `,` $w `,` $w_scale attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def LLM_ReshapeOp : LLM_Op<"reshape"> {
   let summary = "Row-major reinterpretation to the result shape";
   let description = [{

@@ -112,6 +112,13 @@ struct QuantChainArgs {
 };
 cudaError_t quantChainFp8(QuantChainMode mode, QuantChainArgs args, cudaStream_t stream);
 
+/// out[r, c] = e4m3(q[r, c]) * scale[(r / rowBlock) * scaleStride + c / colBlock]
+/// (f32 out, rows x cols contiguous): the FP8 linear's fallback dequantizes
+/// its operands with it.
+cudaError_t dequantFp8(const uint8_t *q, int64_t rows, int64_t cols, const float *scale,
+                       int64_t rowBlock, int64_t colBlock, int64_t scaleStride, float *out,
+                       cudaStream_t stream);
+
 // Routing ---------------------------------------------------------------------
 struct RoutingParams {
   int64_t nGroup = 1, topkGroup = 1, topk = 1;

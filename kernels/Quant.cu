@@ -260,7 +260,34 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
   return cudaGetLastError();
 }
 
+__global__ void dequantKernel(const uint8_t *q, int64_t rows, int64_t cols, const float *scale,
+                              int64_t rowBlock, int64_t colBlock, int64_t scaleStride,
+                              float *out) {
+  pdlEnter();
+  const int64_t n = rows * cols;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t r = i / cols, c = i % cols;
+    __nv_fp8_e4m3 v;
+    v.__x = q[i];
+    out[i] = float(v) * scale[(r / rowBlock) * scaleStride + c / colBlock];
+  }
+}
+
 } // namespace
+
+cudaError_t dequantFp8(const uint8_t *q, int64_t rows, int64_t cols, const float *scale,
+                       int64_t rowBlock, int64_t colBlock, int64_t scaleStride, float *out,
+                       cudaStream_t stream) {
+  if (rows * cols == 0)
+    return cudaSuccess;
+  if (rowBlock < 1 || colBlock < 1)
+    return invalid("dequantFp8: blocks must be >= 1");
+  dim3 grid(unsigned(std::min<int64_t>((rows * cols + 255) / 256, 132 * 16)));
+  launchKernel(dequantKernel, grid, 256, 0, stream, q, rows, cols, scale, rowBlock, colBlock,
+               scaleStride, out);
+  return cudaGetLastError();
+}
 
 void setGatedQuantTuning(GatedQuantTuning t) { gGatedTuning = t; }
 

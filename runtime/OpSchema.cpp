@@ -315,6 +315,16 @@ Types inferMatmul(const Types &in, const OpAttrs &attrs, const Types &) {
   return {out};
 }
 
+Types inferMatmulFP8(const Types &in, const OpAttrs &, const Types &declared) {
+  const TensorType &x = in[0], &w = in[2];
+  fp8ScaleMode(x, in[1], w, in[3]);
+  if (declared.empty() || !isFloat(declared[0].dtype) || declared[0].dtype == DType::F8E4M3FN)
+    fail("matmul_fp8 needs a declared f32, f16 or bf16 result type");
+  TensorType out{declared[0].dtype, x.shape};
+  out.shape.back() = w.shape[0];
+  return {out};
+}
+
 Types inferAllReduce(const Types &in, const OpAttrs &, const Types &) {
   if (in[0].dtype == DType::F8E4M3FN)
     fail("all_reduce of f8E4M3FN is not defined");
@@ -528,6 +538,7 @@ const std::vector<OpSchema> &allOpSchemas() {
       {"reshape", 1, 1, {}, {}, inferReshape, /*isView=*/true},
       {"split", 1, -1, {"dim", "sizes"}, {}, inferSplit, /*isView=*/true},
       {"matmul", 2, 1, {}, {"transpose_w"}, inferMatmul},
+      {"matmul_fp8", 4, 1, {}, {}, inferMatmulFP8},
       {"all_reduce", 1, 1, {}, {}, inferAllReduce},
       {"rms_norm", 2, 1, kNorm, kNormOpt, inferRMSNorm},
       {"fused_add_rms_norm", 3, 2, kNorm, kNormOpt, inferAddRMSNorm},
@@ -612,6 +623,36 @@ const OpSchema *findOpSchema(std::string_view name) {
     if (s.name == name)
       return &s;
   return nullptr;
+}
+
+Fp8ScaleMode fp8ScaleMode(const TensorType &x, const TensorType &xs, const TensorType &w,
+                          const TensorType &ws) {
+  expectDType(x, DType::F8E4M3FN, "x");
+  expectDType(w, DType::F8E4M3FN, "w");
+  expectDType(xs, DType::F32, "x_scale");
+  expectDType(ws, DType::F32, "w_scale");
+  expectRank(x, 1, "x");
+  if (w.shape.size() != 2 || !dimsMatch(w.shape[1], x.shape.back()) || w.shape[1] < 0)
+    fail("matmul_fp8 needs x [..., K] and w [N, K] with a static K, got ", x.str(), " and ",
+         w.str());
+  int64_t k = w.shape[1], n = w.shape[0], kb = (k + 127) / 128, nb = (n + 127) / 128;
+  auto rowScale = [&](int64_t cols) {
+    if (xs.shape.size() != x.shape.size() || xs.shape.back() != cols)
+      return false;
+    for (size_t i = 0; i + 1 < x.shape.size(); ++i)
+      if (!dimsMatch(xs.shape[i], x.shape[i]))
+        return false;
+    return true;
+  };
+  if (xs.shape.empty() && ws.shape.empty())
+    return Fp8ScaleMode::Tensor;
+  if (rowScale(1) && ws.shape == Shape{n})
+    return Fp8ScaleMode::TokenChannel;
+  if (rowScale(kb) && ws.shape == Shape{nb, kb})
+    return Fp8ScaleMode::Block;
+  fail("matmul_fp8 scales must be per tensor (rank 0, rank 0), per token and channel "
+       "([..., 1], [N]) or 128-blocks ([..., ceil(K/128)], [ceil(N/128), ceil(K/128)]), got ",
+       xs.str(), " and ", ws.str());
 }
 
 bool typeMatches(const TensorType &declared, const TensorType &actual) {

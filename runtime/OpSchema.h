@@ -71,6 +71,13 @@ inline bool dimsMatch(int64_t a, int64_t b) { return a < 0 || b < 0 || a == b; }
 /// True when `actual` fits `declared` (same dtype and rank, dims match).
 bool typeMatches(const TensorType &declared, const TensorType &actual);
 
+/// How matmul_fp8's scales apply (its types decide): per tensor, per token
+/// and output channel, or DeepSeek-V3's 1x128 activation groups with
+/// 128x128 weight blocks. Fails with a message for any other shapes.
+enum class Fp8ScaleMode { Tensor, TokenChannel, Block };
+Fp8ScaleMode fp8ScaleMode(const TensorType &x, const TensorType &xScale, const TensorType &w,
+                          const TensorType &wScale);
+
 } // namespace llmf
 
 #endif // LLM_FUSION_RUNTIME_OPSCHEMA_H

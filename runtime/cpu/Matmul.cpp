@@ -3,6 +3,9 @@
 #include "runtime/cpu/CpuKernels.h"
 #include "runtime/Parallel.h"
 #include "runtime/cpu/RowIO.h"
+#include "runtime/OpSchema.h"
+
+#include <algorithm>
 
 #include <vector>
 
@@ -35,10 +38,46 @@ void matmulKernel(const KernelCall &c) {
   });
 }
 
+/// The FP8 linear's reference: per output, the products of each 128-wide
+/// K block summed exactly (double), times that block's x and w scales,
+/// the blocks summed; one rounding. Per-tensor and per-token scales are one
+/// block of all of K.
+void matmulFP8Kernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &xs = c.inputs[1], &w = c.inputs[2], &ws = c.inputs[3];
+  const Tensor &y = c.outputs[0];
+  auto type = [](const Tensor &t) { return TensorType{t.dtype(), t.shape()}; };
+  Fp8ScaleMode mode = fp8ScaleMode(type(x), type(xs), type(w), type(ws));
+  int64_t k = x.rowLength(), n = w.dim(0), m = x.numRows();
+  int64_t kb = (k + 127) / 128;
+  std::vector<float> xv = loadAll(x), wv = loadAll(w), xsv = loadAll(xs), wsv = loadAll(ws);
+  parallelFor(m * n, k, [&](int64_t begin, int64_t end) {
+    for (int64_t idx = begin; idx < end; ++idx) {
+      int64_t row = idx / n, col = idx % n;
+      const float *a = xv.data() + row * k, *b = wv.data() + col * k;
+      double acc = 0.0;
+      if (mode == Fp8ScaleMode::Block) {
+        for (int64_t blk = 0; blk < kb; ++blk) {
+          double part = 0.0;
+          for (int64_t j = blk * 128; j < std::min(k, (blk + 1) * 128); ++j)
+            part += static_cast<double>(a[j]) * b[j];
+          acc += part * xsv[row * kb + blk] * wsv[(col / 128) * kb + blk];
+        }
+      } else {
+        for (int64_t j = 0; j < k; ++j)
+          acc += static_cast<double>(a[j]) * b[j];
+        acc *= mode == Fp8ScaleMode::Tensor ? static_cast<double>(xsv[0]) * wsv[0]
+                                            : static_cast<double>(xsv[row]) * wsv[col];
+      }
+      writeFloat(y.dtype(), y.elementPtr(idx), static_cast<float>(acc));
+    }
+  });
+}
+
 } // namespace
 
 void registerMatmulKernels(KernelRegistry &r) {
   r.add("matmul", Device::CPU, matmulKernel);
+  r.add("matmul_fp8", Device::CPU, matmulFP8Kernel);
 }
 
 } // namespace llmf::cpu

@@ -11,11 +11,16 @@
 
 #include "kernels/Kernels.h"
 #include "runtime/Error.h"
+#include "runtime/OpSchema.h"
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <mutex>
 #include <optional>
 
@@ -525,6 +530,162 @@ void matmulKernel(const KernelCall &c) {
     fail("matmul: cublasGemmEx failed with status ", static_cast<int>(st));
 }
 
+cublasLtHandle_t cublasLt() {
+  thread_local cublasLtHandle_t handle = [] {
+    cublasLtHandle_t h = nullptr;
+    if (cublasLtCreate(&h) != CUBLAS_STATUS_SUCCESS)
+      fail("cublasLtCreate failed");
+    return h;
+  }();
+  return handle;
+}
+
+/// cuBLASLt's FP8 GEMM with the op's scaling mode: per tensor (scalar
+/// scales), per token and channel (outer vectors), DeepSeek-V3's blocks
+/// (128x128 weight blocks on A, 1x128 activation groups on B). Row-major
+/// y [M, N] = x [M, K] w^T is column-major y^T = op(A) op(B) with A = w
+/// (K x N, transposed: the TN layout FP8 needs) and B = x (K x M); both
+/// scale tensors then have K's blocks innermost, as the op stores them.
+/// Returns false (nothing launched) when cuBLASLt has no algorithm for the
+/// mode on this device.
+bool matmulFP8Lt(const void *x, const float *xs, const void *w, const float *ws,
+                 Fp8ScaleMode mode, int64_t m, int64_t n, int64_t k, const Tensor &y,
+                 std::string &why) {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
+  cublasLtMatmulPreference_t pref = nullptr;
+  auto cleanup = [&] {
+    if (pref)
+      cublasLtMatmulPreferenceDestroy(pref);
+    if (d)
+      cublasLtMatrixLayoutDestroy(d);
+    if (b)
+      cublasLtMatrixLayoutDestroy(b);
+    if (a)
+      cublasLtMatrixLayoutDestroy(a);
+    if (desc)
+      cublasLtMatmulDescDestroy(desc);
+  };
+  auto lt = [&](cublasStatus_t st, const char *what) {
+    if (st != CUBLAS_STATUS_SUCCESS) {
+      cleanup();
+      fail("matmul_fp8: ", what, " failed with cuBLAS status ", static_cast<int>(st));
+    }
+  };
+  lt(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+  cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+  lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)), "TRANSA");
+  lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)), "TRANSB");
+  int32_t modeA = CUBLASLT_MATMUL_MATRIX_SCALE_SCALAR_32F, modeB = modeA;
+  if (mode == Fp8ScaleMode::TokenChannel)
+    modeA = modeB = CUBLASLT_MATMUL_MATRIX_SCALE_OUTER_VEC_32F;
+  if (mode == Fp8ScaleMode::Block) {
+    modeA = CUBLASLT_MATMUL_MATRIX_SCALE_BLK128x128_32F;
+    modeB = CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
+  }
+  lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, &modeA,
+                                    sizeof(modeA)),
+     "A_SCALE_MODE");
+  lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, &modeB,
+                                    sizeof(modeB)),
+     "B_SCALE_MODE");
+  lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &ws, sizeof(ws)),
+     "A_SCALE_POINTER");
+  lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &xs, sizeof(xs)),
+     "B_SCALE_POINTER");
+  cudaDataType out = cudaType(y.dtype());
+  lt(cublasLtMatrixLayoutCreate(&a, CUDA_R_8F_E4M3, uint64_t(k), uint64_t(n), int64_t(k)), "A");
+  lt(cublasLtMatrixLayoutCreate(&b, CUDA_R_8F_E4M3, uint64_t(k), uint64_t(m), int64_t(k)), "B");
+  lt(cublasLtMatrixLayoutCreate(&d, out, uint64_t(n), uint64_t(m), int64_t(n)), "D");
+  constexpr size_t kWorkspace = size_t(32) << 20;
+  thread_local Scratch *workspace = new Scratch(kWorkspace);
+  lt(cublasLtMatmulPreferenceCreate(&pref), "preference");
+  size_t wsBytes = kWorkspace;
+  lt(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                          &wsBytes, sizeof(wsBytes)),
+     "workspace");
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  cublasStatus_t st =
+      cublasLtMatmulAlgoGetHeuristic(cublasLt(), desc, a, b, d, d, pref, 1, &result, &found);
+  if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
+    why = "cuBLASLt has no FP8 algorithm for this scaling mode (status " +
+          std::to_string(static_cast<int>(st)) + ")";
+    cleanup();
+    return false;
+  }
+  float one = 1.0f, zero = 0.0f;
+  lt(cublasLtMatmul(cublasLt(), desc, &one, w, a, x, b, &zero, y.data(), d, y.data(), d,
+                    &result.algo, workspace->data, kWorkspace, stream()),
+     "cublasLtMatmul");
+  cleanup();
+  return true;
+}
+
+/// y = x w^T from FP8 operands and their scales: cuBLASLt's FP8 GEMM, or,
+/// where it has no algorithm for the mode (or LLMF_FP8_GEMM=fallback), both
+/// operands dequantized to f32 and an f32 GEMM (slower; the same values
+/// within f32 rounding).
+void matmulFP8Kernel(const KernelCall &c) {
+  const Tensor &x = c.inputs[0], &xs = c.inputs[1], &w = c.inputs[2], &ws = c.inputs[3];
+  const Tensor &y = c.outputs[0];
+  auto type = [](const Tensor &t) { return TensorType{t.dtype(), t.shape()}; };
+  Fp8ScaleMode mode = fp8ScaleMode(type(x), type(xs), type(w), type(ws));
+  int64_t m = x.numRows(), k = x.rowLength(), n = w.dim(0);
+  if (m == 0 || n == 0)
+    return;
+  Flat xf(x), xsf(xs), wf(w), wsf(ws);
+  const char *force = std::getenv("LLMF_FP8_GEMM");
+  bool fallback = force && std::string(force) == "fallback";
+  std::string why = "LLMF_FP8_GEMM=fallback";
+  if (!fallback && k % 16 == 0 && n % 16 == 0 &&
+      matmulFP8Lt(xf.data, static_cast<const float *>(xsf.data), wf.data,
+                  static_cast<const float *>(wsf.data), mode, m, n, k, y, why))
+    return;
+  static bool warned = false;
+  if (!warned) {
+    std::fprintf(stderr, "matmul_fp8: the dequantize + f32 GEMM fallback: %s\n", why.c_str());
+    warned = true;
+  }
+  int64_t kb = (k + 127) / 128;
+  Scratch xd(size_t(m * k) * 4), wd(size_t(n * k) * 4), yd(size_t(m * n) * 4);
+  auto dq = [&](const Flat &q, const Flat &s, int64_t rows, bool isW) {
+    int64_t rowBlock = 1, colBlock = k, stride = 1;
+    if (mode == Fp8ScaleMode::Tensor) {
+      rowBlock = rows;
+      stride = 0;
+    } else if (mode == Fp8ScaleMode::Block) {
+      rowBlock = isW ? 128 : 1;
+      colBlock = 128;
+      stride = kb;
+    }
+    check(k::dequantFp8(static_cast<const uint8_t *>(q.data), rows, k,
+                        static_cast<const float *>(s.data), rowBlock, colBlock, stride,
+                        static_cast<float *>(isW ? wd.data : xd.data), stream()),
+          "matmul_fp8 dequantize");
+  };
+  dq(xf, xsf, m, false);
+  dq(wf, wsf, n, true);
+  float one = 1.0f, zero = 0.0f;
+  cublasStatus_t st = cublasGemmEx(cublas(), CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(m), int(k),
+                                   &one, wd.data, CUDA_R_32F, int(k), xd.data, CUDA_R_32F, int(k),
+                                   &zero, yd.data, CUDA_R_32F, int(n), CUBLAS_COMPUTE_32F,
+                                   CUBLAS_GEMM_DEFAULT);
+  if (st != CUBLAS_STATUS_SUCCESS)
+    fail("matmul_fp8: the fallback GEMM failed with status ", static_cast<int>(st));
+  k::IndexMap id;
+  id.outRank = 1;
+  id.outSizes[0] = m * n;
+  id.bcastStrides[0] = 1;
+  id.layoutRank = 1;
+  id.layoutSizes[0] = m * n;
+  id.layoutStrides[0] = 1;
+  id.identity = true;
+  check(k::unary(k::UnaryOp::Copy, k::ElemType::F32, id, yd.data, elem(y.dtype()), y.data(), m * n,
+                 stream()),
+        "matmul_fp8 cast");
+}
+
 KernelRegistry makeRegistry() {
   KernelRegistry r;
   Device d = Device::CUDA;
@@ -558,6 +719,7 @@ KernelRegistry makeRegistry() {
   r.add("all_reduce", d, allReduceKernel);
   r.add("copy_slice", d, copySliceKernel);
   r.add("matmul", d, matmulKernel);
+  r.add("matmul_fp8", d, matmulFP8Kernel);
   r.add("rms_norm", d, rmsNormKernel);
   r.add("fused_add_rms_norm", d, fusedAddRMSNormKernel);
   r.add("rms_norm_gated", d, rmsNormGatedKernel);

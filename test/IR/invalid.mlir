@@ -640,3 +640,19 @@ func.func @scatter_rows_disagree(%x: tensor<4x8xf32>, %i: tensor<3x2xi32>) {
   %s = llm.scatter %x, %i {value = 1.0 : f32} : (tensor<4x8xf32>, tensor<3x2xi32>) -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @matmul_fp8_k_mismatch(%x: tensor<4x256xf8E4M3FN>, %w: tensor<128x128xf8E4M3FN>, %s: tensor<f32>) {
+  // expected-error @+1 {{expects a static K shared by x and w [N, K]}}
+  %y = llm.matmul_fp8 %x, %s, %w, %s : (tensor<4x256xf8E4M3FN>, tensor<f32>, tensor<128x128xf8E4M3FN>, tensor<f32>) -> tensor<4x128xbf16>
+  return
+}
+
+// -----
+
+func.func @matmul_fp8_mixed_scales(%x: tensor<4x256xf8E4M3FN>, %w: tensor<128x256xf8E4M3FN>, %xs: tensor<4x2xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{expects per-tensor scales (rank 0, rank 0), per-token and channel}}
+  %y = llm.matmul_fp8 %x, %xs, %w, %s : (tensor<4x256xf8E4M3FN>, tensor<4x2xf32>, tensor<128x256xf8E4M3FN>, tensor<f32>) -> tensor<4x128xbf16>
+  return
+}

@@ -191,3 +191,16 @@ func.func @layer_ops(%x: tensor<?x8xf32>, %g: tensor<?x4xf32>, %i: tensor<?x2xi3
   %sel = llm.select %nz, %ninf, %x : (tensor<?x8xf32>, tensor<f32>, tensor<?x8xf32>) -> tensor<?x8xf32>
   return %a, %b, %c, %d, %e, %s, %bc, %sel : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x1xf32>, tensor<?x4x2xf32>, tensor<?x8xf32>
 }
+
+
+// The FP8 linear in its three scaling modes.
+// CHECK-LABEL: func.func @fp8_linear
+func.func @fp8_linear(%x: tensor<?x7168xf8E4M3FN>, %w: tensor<2112x7168xf8E4M3FN>, %t: tensor<f32>,
+                      %xt: tensor<?x1xf32>, %wc: tensor<2112xf32>, %xb: tensor<?x56xf32>,
+                      %wb: tensor<17x56xf32>) -> (tensor<?x2112xbf16>, tensor<?x2112xbf16>, tensor<?x2112xbf16>) {
+  // CHECK: llm.matmul_fp8 %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : (tensor<?x7168xf8E4M3FN>, tensor<f32>
+  %a = llm.matmul_fp8 %x, %t, %w, %t : (tensor<?x7168xf8E4M3FN>, tensor<f32>, tensor<2112x7168xf8E4M3FN>, tensor<f32>) -> tensor<?x2112xbf16>
+  %b = llm.matmul_fp8 %x, %xt, %w, %wc : (tensor<?x7168xf8E4M3FN>, tensor<?x1xf32>, tensor<2112x7168xf8E4M3FN>, tensor<2112xf32>) -> tensor<?x2112xbf16>
+  %c = llm.matmul_fp8 %x, %xb, %w, %wb : (tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<2112x7168xf8E4M3FN>, tensor<17x56xf32>) -> tensor<?x2112xbf16>
+  return %a, %b, %c : tensor<?x2112xbf16>, tensor<?x2112xbf16>, tensor<?x2112xbf16>
+}

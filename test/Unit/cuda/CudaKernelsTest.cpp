@@ -414,6 +414,37 @@ TEST_CASE("FP8 chains (norm, add + norm, all-reduce, SiLU-and-mul + quant) match
         }
 }
 
+/// The FP8 linear: cuBLASLt's FP8 GEMM in each scaling mode (or its
+/// dequantizing fallback where cuBLASLt has none) against the CPU reference.
+TEST_CASE("matmul_fp8 matches the CPU in every scaling mode", "[cuda][quant][fp8gemm]") {
+  uint64_t seed = 1700;
+  for (DType out : {DType::BF16, DType::F32})
+    for (int64_t tokens : {1, 33, 256})
+      for (auto [n, k] : {std::pair<int64_t, int64_t>{256, 512}, {384, 1024}})
+        for (int mode = 0; mode < 3; ++mode) {
+          TensorType x{DType::F8E4M3FN, {tokens, k}}, w{DType::F8E4M3FN, {n, k}};
+          TensorType xs{DType::F32, {}}, ws{DType::F32, {}};
+          if (mode == 1) {
+            xs.shape = {tokens, 1};
+            ws.shape = {n};
+          } else if (mode == 2) {
+            xs.shape = {tokens, (k + 127) / 128};
+            ws.shape = {(n + 127) / 128, (k + 127) / 128};
+          }
+          Plan p = oneStepPlan("matmul_fp8", {}, {x, xs, w, ws}, {{out, {tokens, n}}}, 1);
+          setRoles(p, {InputRole::Activation, InputRole::Scale, InputRole::Activation,
+                       InputRole::Scale});
+          // fp32 accumulation in another order (and, on the fallback, the
+          // scales applied before the sum): a few f32 ulps of the sum.
+          std::optional<Tolerance> tol;
+          if (out == DType::F32)
+            tol = Tolerance{1e-4, 1e-4};
+          compareBackends(p, ++seed, describe("matmul_fp8 mode " + std::to_string(mode), out,
+                                              tokens, k),
+                          {tol});
+        }
+}
+
 TEST_CASE("routing kernels match the CPU, ties included", "[cuda][routing]") {
   struct Config {
     int64_t experts, nGroup, topkGroup, topk;

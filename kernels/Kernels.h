@@ -119,6 +119,16 @@ cudaError_t dequantFp8(const uint8_t *q, int64_t rows, int64_t cols, const float
                        int64_t rowBlock, int64_t colBlock, int64_t scaleStride, float *out,
                        cudaStream_t stream);
 
+/// y[r, c] = acc[r, c] * rowScale[r] * colScale[c] (acc f32 [rows, cols],
+/// y of `type`): per-token and per-channel scales applied after an FP8 GEMM
+/// run with unit scales.
+cudaError_t scaleOuterFp8(const float *acc, int64_t rows, int64_t cols, const float *rowScale,
+                          const float *colScale, ElemType type, void *y, cudaStream_t stream);
+/// out [cols, rows] = in [rows, cols]^T, f32 (scale tensors into the major
+/// order a GEMM library wants).
+cudaError_t transposeF32(const float *in, int64_t rows, int64_t cols, float *out,
+                         cudaStream_t stream);
+
 // Routing ---------------------------------------------------------------------
 struct RoutingParams {
   int64_t nGroup = 1, topkGroup = 1, topk = 1;

@@ -274,7 +274,53 @@ __global__ void dequantKernel(const uint8_t *q, int64_t rows, int64_t cols, cons
   }
 }
 
+__global__ void scaleOuterKernel(const float *acc, int64_t rows, int64_t cols,
+                                 const float *rowScale, const float *colScale, ElemType type,
+                                 void *y) {
+  pdlEnter();
+  const int64_t n = rows * cols;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    float v = acc[i] * rowScale[i / cols] * colScale[i % cols];
+    if (type == ElemType::BF16)
+      static_cast<__nv_bfloat16 *>(y)[i] = __float2bfloat16_rn(v);
+    else if (type == ElemType::F16)
+      static_cast<__half *>(y)[i] = __float2half_rn(v);
+    else
+      static_cast<float *>(y)[i] = v;
+  }
+}
+
+__global__ void transposeF32Kernel(const float *in, int64_t rows, int64_t cols, float *out) {
+  pdlEnter();
+  const int64_t n = rows * cols;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    out[(i % cols) * rows + i / cols] = in[i];
+}
+
 } // namespace
+
+cudaError_t scaleOuterFp8(const float *acc, int64_t rows, int64_t cols, const float *rowScale,
+                          const float *colScale, ElemType type, void *y, cudaStream_t stream) {
+  if (rows * cols == 0)
+    return cudaSuccess;
+  if (type != ElemType::F32 && type != ElemType::F16 && type != ElemType::BF16)
+    return invalid("scaleOuterFp8: y must be f32, f16 or bf16");
+  dim3 grid(unsigned(std::min<int64_t>((rows * cols + 255) / 256, 132 * 16)));
+  launchKernel(scaleOuterKernel, grid, 256, 0, stream, acc, rows, cols, rowScale, colScale, type,
+               y);
+  return cudaGetLastError();
+}
+
+cudaError_t transposeF32(const float *in, int64_t rows, int64_t cols, float *out,
+                         cudaStream_t stream) {
+  if (rows * cols == 0)
+    return cudaSuccess;
+  dim3 grid(unsigned(std::min<int64_t>((rows * cols + 255) / 256, 132 * 16)));
+  launchKernel(transposeF32Kernel, grid, 256, 0, stream, in, rows, cols, out);
+  return cudaGetLastError();
+}
 
 cudaError_t dequantFp8(const uint8_t *q, int64_t rows, int64_t cols, const float *scale,
                        int64_t rowBlock, int64_t colBlock, int64_t scaleStride, float *out,

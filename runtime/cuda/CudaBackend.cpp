@@ -549,7 +549,7 @@ cublasLtHandle_t cublasLt() {
 /// Returns false (nothing launched) when cuBLASLt has no algorithm for the
 /// mode on this device.
 bool matmulFP8Lt(const void *x, const float *xs, const void *w, const float *ws,
-                 Fp8ScaleMode mode, int64_t m, int64_t n, int64_t k, const Tensor &y,
+                 Fp8ScaleMode mode, int64_t m, int64_t n, int64_t k, cudaDataType out, void *y,
                  std::string &why) {
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
@@ -577,8 +577,6 @@ bool matmulFP8Lt(const void *x, const float *xs, const void *w, const float *ws,
   lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)), "TRANSA");
   lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)), "TRANSB");
   int32_t modeA = CUBLASLT_MATMUL_MATRIX_SCALE_SCALAR_32F, modeB = modeA;
-  if (mode == Fp8ScaleMode::TokenChannel)
-    modeA = modeB = CUBLASLT_MATMUL_MATRIX_SCALE_OUTER_VEC_32F;
   if (mode == Fp8ScaleMode::Block) {
     modeA = CUBLASLT_MATMUL_MATRIX_SCALE_BLK128x128_32F;
     modeB = CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
@@ -589,11 +587,15 @@ bool matmulFP8Lt(const void *x, const float *xs, const void *w, const float *ws,
   lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, &modeB,
                                     sizeof(modeB)),
      "B_SCALE_MODE");
-  lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &ws, sizeof(ws)),
-     "A_SCALE_POINTER");
-  lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &xs, sizeof(xs)),
-     "B_SCALE_POINTER");
-  cudaDataType out = cudaType(y.dtype());
+  // Null scale pointers are unit scales (the per-token path scales after).
+  if (ws)
+    lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &ws,
+                                      sizeof(ws)),
+       "A_SCALE_POINTER");
+  if (xs)
+    lt(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &xs,
+                                      sizeof(xs)),
+       "B_SCALE_POINTER");
   lt(cublasLtMatrixLayoutCreate(&a, CUDA_R_8F_E4M3, uint64_t(k), uint64_t(n), int64_t(k)), "A");
   lt(cublasLtMatrixLayoutCreate(&b, CUDA_R_8F_E4M3, uint64_t(k), uint64_t(m), int64_t(k)), "B");
   lt(cublasLtMatrixLayoutCreate(&d, out, uint64_t(n), uint64_t(m), int64_t(n)), "D");
@@ -615,8 +617,8 @@ bool matmulFP8Lt(const void *x, const float *xs, const void *w, const float *ws,
     return false;
   }
   float one = 1.0f, zero = 0.0f;
-  lt(cublasLtMatmul(cublasLt(), desc, &one, w, a, x, b, &zero, y.data(), d, y.data(), d,
-                    &result.algo, workspace->data, kWorkspace, stream()),
+  lt(cublasLtMatmul(cublasLt(), desc, &one, w, a, x, b, &zero, y, d, y, d, &result.algo,
+                    workspace->data, kWorkspace, stream()),
      "cublasLtMatmul");
   cleanup();
   return true;
@@ -638,10 +640,45 @@ void matmulFP8Kernel(const KernelCall &c) {
   const char *force = std::getenv("LLMF_FP8_GEMM");
   bool fallback = force && std::string(force) == "fallback";
   std::string why = "LLMF_FP8_GEMM=fallback";
-  if (!fallback && k % 16 == 0 && n % 16 == 0 &&
-      matmulFP8Lt(xf.data, static_cast<const float *>(xsf.data), wf.data,
-                  static_cast<const float *>(wsf.data), mode, m, n, k, y, why))
-    return;
+  const auto *xsp = static_cast<const float *>(xsf.data);
+  const auto *wsp = static_cast<const float *>(wsf.data);
+  if (!fallback && k % 16 == 0 && n % 16 == 0) {
+    if (mode == Fp8ScaleMode::TokenChannel) {
+      // Hopper's cuBLASLt has no outer-vector FP8 scaling: unit scales, an
+      // f32 product, then both scales in one epilogue pass (they factor out
+      // of the sum, so this is the op's value).
+      Scratch acc(size_t(m * n) * 4);
+      if (matmulFP8Lt(xf.data, nullptr, wf.data, nullptr, Fp8ScaleMode::Tensor, m, n, k,
+                      CUDA_R_32F, acc.data, why)) {
+        check(k::scaleOuterFp8(static_cast<const float *>(acc.data), m, n, xsp, wsp,
+                               elem(y.dtype()), y.data(), stream()),
+              "matmul_fp8 scales");
+        return;
+      }
+    } else if (mode == Fp8ScaleMode::Block) {
+      // cuBLASLt reads block scales with the outer dim (M, N) innermost;
+      // the op keeps K's blocks innermost (as quant_fp8 writes them).
+      int64_t kb = (k + 127) / 128, nb = (n + 127) / 128;
+      Scratch xt(size_t(m * kb) * 4), wt(size_t(nb * kb) * 4);
+      const char *layout = std::getenv("LLMF_FP8_BLOCK_SCALES");
+      std::string lay = layout ? layout : "mn";
+      const float *xsUse = xsp, *wsUse = wsp;
+      if (lay == "mn" || lay == "mn-x") {
+        check(k::transposeF32(xsp, m, kb, static_cast<float *>(xt.data), stream()), "transpose");
+        xsUse = static_cast<const float *>(xt.data);
+      }
+      if (lay == "mn" || lay == "mn-w") {
+        check(k::transposeF32(wsp, nb, kb, static_cast<float *>(wt.data), stream()), "transpose");
+        wsUse = static_cast<const float *>(wt.data);
+      }
+      if (matmulFP8Lt(xf.data, xsUse, wf.data, wsUse, mode, m, n, k, cudaType(y.dtype()),
+                      y.data(), why))
+        return;
+    } else if (matmulFP8Lt(xf.data, xsp, wf.data, wsp, mode, m, n, k, cudaType(y.dtype()),
+                           y.data(), why)) {
+      return;
+    }
+  }
   static bool warned = false;
   if (!warned) {
     std::fprintf(stderr, "matmul_fp8: the dequantize + f32 GEMM fallback: %s\n", why.c_str());

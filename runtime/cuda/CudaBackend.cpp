@@ -656,12 +656,14 @@ void matmulFP8Kernel(const KernelCall &c) {
         return;
       }
     } else if (mode == Fp8ScaleMode::Block) {
-      // cuBLASLt reads block scales with the outer dim (M, N) innermost;
-      // the op keeps K's blocks innermost (as quant_fp8 writes them).
+      // cuBLASLt reads the activations' 1x128 scales token-major ([K/128,
+      // M] with M innermost; measured on an H200, 2026-12-02: the other
+      // three orders miss the CPU reference), the weights' 128x128 scales
+      // as the op stores them (K's blocks innermost).
       int64_t kb = (k + 127) / 128, nb = (n + 127) / 128;
       Scratch xt(size_t(m * kb) * 4), wt(size_t(nb * kb) * 4);
       const char *layout = std::getenv("LLMF_FP8_BLOCK_SCALES");
-      std::string lay = layout ? layout : "mn";
+      std::string lay = layout ? layout : "mn-x";
       const float *xsUse = xsp, *wsUse = wsp;
       if (lay == "mn" || lay == "mn-x") {
         check(k::transposeF32(xsp, m, kb, static_cast<float *>(xt.data), stream()), "transpose");

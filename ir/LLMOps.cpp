@@ -687,12 +687,17 @@ LogicalResult FusedRMSNormGatedQuantFP8Op::verify() {
     return emitOpError() << "expects group_size " << groupSize
                          << " to divide the head dim " << d
                          << " (a group never straddles two heads)";
+  // q is [N, H*D], or (extension) any [..., H*D] whose leading dims hold
+  // the N tokens (an imported layer keeps its batch dim: [1, T, H*D]).
   auto q = tensorOf(getQ());
-  if (q.getRank() != 2 || isDyn(q.getDimSize(1)) || q.getDimSize(1) < d ||
-      q.getDimSize(1) % d != 0)
-    return emitOpError() << "expects q of shape [N, H*" << d
+  int64_t width = q.getRank() >= 2 ? q.getShape().back() : ShapedType::kDynamic;
+  if (q.getRank() < 2 || isDyn(width) || width < d || width % d != 0)
+    return emitOpError() << "expects q of shape [..., H*" << d
                          << "] with a static last dim, got " << q;
-  int64_t tokens = q.getDimSize(0), heads = q.getDimSize(1) / d;
+  int64_t tokens = 1;
+  for (int64_t dim : q.getShape().drop_back())
+    tokens = isDyn(dim) || isDyn(tokens) ? ShapedType::kDynamic : tokens * dim;
+  int64_t heads = width / d;
   if (!isDyn(rows) && !isDyn(tokens) && rows != tokens * heads)
     return emitOpError() << "expects x to have N*H = " << tokens << "*"
                          << heads << " rows, got " << rows;
@@ -703,7 +708,8 @@ LogicalResult FusedRMSNormGatedQuantFP8Op::verify() {
   if (failed(expectShapeAndElt(*this, "q", q, q.getShape(),
                                b.getType<Float8E4M3FNType>())))
     return failure();
-  SmallVector<int64_t> scaleShape{tokens, q.getDimSize(1) / groupSize};
+  SmallVector<int64_t> scaleShape(q.getShape());
+  scaleShape.back() = width / groupSize;
   return expectShapeAndElt(*this, "scale", tensorOf(getScale()), scaleShape,
                            b.getF32Type());
 }

@@ -474,19 +474,28 @@ Types inferGatedQuant(const Types &in, const OpAttrs &attrs, const Types &declar
   if (attrs.groupSize < 1 || d % attrs.groupSize != 0)
     fail("group_size ", attrs.groupSize, " must divide the head dim ", d,
          " (a group never straddles two heads)");
-  if (declared.empty() || declared[0].shape.size() != 2 ||
-      declared[0].shape[1] < d || declared[0].shape[1] % d != 0)
-    fail("q must be declared [N, H*D] with a static multiple of D = ", d);
-  int64_t heads = declared[0].shape[1] / d;
-  int64_t n = -1;
+  if (declared.empty() || declared[0].shape.size() < 2 ||
+      declared[0].shape.back() < d || declared[0].shape.back() % d != 0)
+    fail("q must be declared [..., H*D] with a static multiple of D = ", d);
+  int64_t heads = declared[0].shape.back() / d;
+  Shape qShape = declared[0].shape;
   if (x.shape[0] >= 0) {
     if (x.shape[0] % heads != 0)
       fail("x has ", x.shape[0], " rows, not a multiple of H = ", heads);
-    n = x.shape[0] / heads;
+    // The one dynamic leading dim of q (if any) holds the tokens the other
+    // leading dims leave.
+    int64_t known = 1, dynamicAt = -1;
+    for (size_t i = 0; i + 1 < qShape.size(); ++i)
+      qShape[i] < 0 ? dynamicAt = int64_t(i) : known *= qShape[i];
+    int64_t n = x.shape[0] / heads;
+    if (dynamicAt >= 0 && known > 0 && n % known == 0)
+      qShape[dynamicAt] = n / known;
+    else if (dynamicAt < 0 && known != n)
+      fail("q ", shapeToString(qShape), " does not hold the ", n, " tokens of x");
   }
-  TensorType q{DType::F8E4M3FN, {n, heads * d}};
-  TensorType scale{DType::F32, {n, heads * d / attrs.groupSize}};
-  return {q, scale};
+  Shape scaleShape = qShape;
+  scaleShape.back() = heads * d / attrs.groupSize;
+  return {TensorType{DType::F8E4M3FN, qShape}, TensorType{DType::F32, scaleShape}};
 }
 
 Types inferQKNorm(const Types &in, const OpAttrs &, const Types &) {

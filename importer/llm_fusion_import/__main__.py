@@ -1,6 +1,7 @@
 """fusion-import: a model's decoder layer from its config into the llm dialect.
 
-  python -m llm_fusion_import --model qwen3 --out DIR [--tp N] [--size tiny|published]
+  python -m llm_fusion_import --model qwen3 --out DIR [--tp N]
+      [--size tiny|tiny-fp8|published] [--quant fp8-block|fp8-token|fp8-static]
       [--config config.json] [--layer-type full_attention|linear_attention]
       [--seed S] [--tokens N] [--dtype bf16|f16|f32] [--check --bin build/bin]
 
@@ -39,7 +40,10 @@ def main(argv=None) -> int:
     ap.add_argument("--piece", choices=sorted(PIECES) + ["layer"], default="layer")
     ap.add_argument("--out", required=True)
     ap.add_argument("--tp", type=int, default=1)
-    ap.add_argument("--size", choices=["tiny", "published"], default="tiny")
+    ap.add_argument("--size", choices=["tiny", "tiny-fp8", "published"], default="tiny")
+    ap.add_argument("--quant", choices=["fp8-block", "fp8-token", "fp8-static"],
+                    help="the FP8 serving form: quantize before each linear an FP8 checkpoint "
+                         "quantizes (use --size tiny-fp8 or published: dims of 128)")
     ap.add_argument("--config", help="a local config.json (instead of --size)")
     ap.add_argument("--layer-type", help="which layer of a hybrid model (Qwen3-Next)")
     ap.add_argument("--seed", type=int, default=0)
@@ -62,7 +66,7 @@ def main(argv=None) -> int:
             for r in range(args.tp):
                 module, rank_inputs = whole_layer(args.model, args.seed, args.tokens, dtype,
                                                   kind=args.layer_type, config=config,
-                                                  tp=args.tp, rank=r)
+                                                  tp=args.tp, rank=r, quant=args.quant)
                 ranks.append(module)
                 inputs = inputs or rank_inputs
             dirs = import_layer(ranks if args.tp > 1 else ranks[0], inputs, args.out)

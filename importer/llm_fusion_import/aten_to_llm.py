@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import regions
+from . import quant, regions
 
 _DTYPES = {
     torch.float32: "f32",
@@ -378,6 +378,21 @@ def to_llm_function(name: str, inputs: list, body: list, outputs: list) -> str:
         elif target in (aten.unsqueeze.default, aten.squeeze.dim, aten.view.default,
                         aten._unsafe_view.default, aten.reshape.default):
             value[node.name] = w.op("reshape", [operand(node.args[0])], [], res_ty, ssa)
+        elif target == quant.QUANT:
+            x, group = operand(node.args[0]), int(node.args[1])
+            q_ty, s_ty = _tensor_type(val[0]), _tensor_type(val[1])
+            qv, sv = w.fresh("fp8"), w.fresh("fp8_scale")
+            w.lines.append(f"  {qv}, {sv} = \"llm.quant_fp8\"({x}) {{group_size = {group} : i64}}"
+                           f" : ({w.types[x]}) -> ({q_ty}, {s_ty})")
+            w.types[qv], w.types[sv] = q_ty, s_ty
+            multi[node.name] = [qv, sv]
+        elif target == quant.QUANT_STATIC:
+            value[node.name] = w.op("quant_fp8_static",
+                                    [operand(node.args[0]), operand(node.args[1])], [], res_ty,
+                                    ssa)
+        elif target == quant.MATMUL:
+            ops = [operand(a) for a in node.args[:4]]
+            value[node.name] = w.op("matmul_fp8", ops, [], res_ty, ssa)
         elif target == regions.ALL_REDUCE:
             value[node.name] = w.op("all_reduce", [operand(node.args[0])], [], res_ty, ssa)
         else:

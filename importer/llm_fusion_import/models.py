@@ -105,9 +105,23 @@ def modeling(spec: ModelSpec):
     return importlib.import_module(f"transformers.models.{spec.module}.modeling_{spec.module}")
 
 
+# tiny-fp8: the tiny structure with every dim an FP8 checkpoint quantizes a
+# multiple of 128 (FP8 GEMMs and 128-wide groups need it).
+_FP8_TINY = dict(hidden_size=256, intermediate_size=512, moe_intermediate_size=128,
+                 shared_expert_intermediate_size=128)
+_FP8_TINY_MODEL = {
+    "qwen3": dict(head_dim=64), "qwen3-moe": dict(head_dim=64), "gemma3": dict(head_dim=64),
+    "glm4-moe": dict(head_dim=64), "llama": {},
+    "deepseek-v3": dict(q_lora_rank=128, kv_lora_rank=128, qk_nope_head_dim=32,
+                        qk_rope_head_dim=32, v_head_dim=64),
+    "qwen3-next": dict(head_dim=64, linear_key_head_dim=64, linear_value_head_dim=128),
+}
+
+
 def config_for(model: str, size: str = "tiny", config_json: str | None = None):
-    """The model's config: tiny (tests), published (one layer at the
-    published sizes), or read from a local config.json."""
+    """The model's config: tiny (tests), tiny-fp8 (tiny with FP8-friendly
+    dims), published (one layer at the published sizes), or read from a
+    local config.json."""
     import transformers
     spec = MODELS[model]
     cls = getattr(transformers, spec.config_class)
@@ -117,8 +131,11 @@ def config_for(model: str, size: str = "tiny", config_json: str | None = None):
     if size == "published":
         kwargs.update(spec.published)
         kwargs["max_position_embeddings"] = 4096
+    elif size == "tiny-fp8":
+        kwargs.update(_FP8_TINY)
+        kwargs.update(_FP8_TINY_MODEL[model])
     elif size != "tiny":
-        raise ValueError(f"unknown size '{size}' (tiny or published)")
+        raise ValueError(f"unknown size '{size}' (tiny, tiny-fp8 or published)")
     return cls(**kwargs)
 
 
@@ -255,17 +272,27 @@ class WholeLayer(torch.nn.Module):
     next layer's input RMSNorm, as in the model: the last residual add
     feeds that norm (returned: the normed value and the residual)."""
 
-    def __init__(self, layer, next_norm=None):
+    def __init__(self, layer, next_norm=None, quant=None, next_scale=None):
         super().__init__()
         self.layer = layer
         self.next_norm = next_norm
+        self.quant = quant
+        if next_scale is not None:
+            self.register_buffer("next_input_scale", torch.tensor(float(next_scale)))
 
     def forward(self, hidden, cos, sin):
         out = self.layer(hidden, position_embeddings=(cos, sin), attention_mask=None)
         out = out[0] if isinstance(out, tuple) else out
         if self.next_norm is None:
             return out
-        return self.next_norm(out), out
+        normed = self.next_norm(out)
+        if self.quant:
+            # In an FP8 model the next layer's first linear quantizes it.
+            from .quant import quantize_input
+            q, scale = quantize_input(normed, self.quant,
+                                      getattr(self, "next_input_scale", None))
+            return q, scale, out
+        return normed, out
 
 
 def _next_norm(layer, seed: int):
@@ -281,7 +308,7 @@ def _next_norm(layer, seed: int):
 
 def whole_layer(model: str, seed: int = 0, tokens: int = 5, dtype=torch.bfloat16,
                 size: str = "tiny", kind: str | None = None, config=None,
-                tp: int = 1, rank: int = 0, next_norm: bool = True):
+                tp: int = 1, rank: int = 0, next_norm: bool = True, quant: str | None = None):
     """A decoder layer (rank `rank` of `tp`, sharded as the config's
     base_model_tp_plan says) and its inputs: hidden [1, tokens, hidden],
     cos, sin."""
@@ -299,4 +326,17 @@ def whole_layer(model: str, seed: int = 0, tokens: int = 5, dtype=torch.bfloat16
         cos, sin = rotary(hidden, positions, config.layer_types[layer_index(config, kind)])
     else:
         cos, sin = rotary(hidden, positions)
-    return WholeLayer(layer, norm).eval(), (hidden, cos.to(dtype), sin.to(dtype))
+    inputs = (hidden, cos.to(dtype), sin.to(dtype))
+    if not quant:
+        return WholeLayer(layer, norm).eval(), inputs
+    from . import quant as q
+    if tp != 1:
+        raise ValueError("--quant runs at TP 1 for now")
+    scales, next_scale = {}, None
+    if quant == "fp8-static":
+        plain = WholeLayer(layer, norm).eval()
+        scales = q.calibrate(layer, lambda: plain(*inputs))
+        with torch.no_grad():
+            next_scale = max(plain(*inputs)[0].float().abs().max().item(), 1e-10) / 448.0
+    q.quantize_layer(layer, quant, lambda name: scales.get(name, 1.0))
+    return WholeLayer(layer, norm, quant, next_scale).eval(), inputs

@@ -42,10 +42,12 @@ MissReason checkGatedNormQuant(Operation *gated, Operation *reshape, Operation *
   auto in = cast<RankedTensorType>(g.getX().getType());
   auto out = cast<RankedTensorType>(quant->getOperand(0).getType());
   int64_t d = in.getRank() == 2 ? in.getDimSize(1) : ShapedType::kDynamic;
-  if (in.getRank() != 2 || out.getRank() != 2 || ShapedType::isDynamic(d) || d < 1 ||
-      out.isDynamicDim(1) || out.getDimSize(1) % d != 0)
+  // [N*H, D] -> [N, H*D], or [..., H*D] with the tokens in the leading dims.
+  if (in.getRank() != 2 || out.getRank() < 2 || ShapedType::isDynamic(d) || d < 1 ||
+      out.isDynamicDim(out.getRank() - 1) || out.getShape().back() % d != 0 ||
+      llvm::count_if(out.getShape().drop_back(), ShapedType::isDynamic) > 1)
     return reason(reshape ? "the reshape " : "the gated norm ", in, " -> ", out,
-                  " does not regroup whole heads [N*H, D] -> [N, H*D]");
+                  " does not regroup whole heads [N*H, D] -> [..., H*D]");
   int64_t groupSize = q.getGroupSize();
   if (groupSize < 1 || d % groupSize != 0)
     return reason("group size ", groupSize, " does not divide the head dim ", d,

@@ -209,8 +209,10 @@ void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
   // Separate projections: the per-head norms of two matmuls of one value,
   // each reached through a view and at most one transpose or split.
   llvm::SmallPtrSet<Value, 8> seen;
-  root->walk([&](MatmulOp matmul) {
-    Value x = matmul.getX();
+  root->walk([&](Operation *matmul) {
+    if (!isa<MatmulOp, MatmulFP8Op>(matmul))
+      return;
+    Value x = matmul->getOperand(0);
     if (!seen.insert(x).second)
       return;
     SmallVector<std::array<Operation *, 4>> heads; // matmul, reshape, step, norm
@@ -219,9 +221,8 @@ void explainMisses(Operation *root, SmallVectorImpl<NearMiss> &misses) {
         if (auto norm = dyn_cast<RMSNormOp>(n); norm && norm.getX() == v)
           heads.push_back({mm, reshape, step, norm});
     };
-    for (Operation *user : x.getUsers()) {
-      auto mm = dyn_cast<MatmulOp>(user);
-      if (!mm || mm.getX() != x)
+    for (Operation *mm : x.getUsers()) {
+      if (!isa<MatmulOp, MatmulFP8Op>(mm) || mm->getOperand(0) != x)
         continue;
       for (Operation *r : mm->getUsers()) {
         auto reshape = dyn_cast<ReshapeOp>(r);

@@ -103,7 +103,7 @@ void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
                &scale = c.outputs[1];
   const OpAttrs &a = c.step.attrs;
   int64_t d = x.rowLength();
-  int64_t width = q.dim(1), heads = width / d, tokens = q.dim(0);
+  int64_t width = q.rowLength(), heads = width / d, tokens = q.numRows();
   int64_t groups = width / a.groupSize;
   std::vector<float> wv = loadAll(c.inputs[2]);
   auto *qBytes = static_cast<uint8_t *>(q.data());

@@ -381,7 +381,7 @@ void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
   Rows x(c.inputs[0]), z(c.inputs[1]);
   Flat w(c.inputs[2]);
   const Tensor &q = c.outputs[0];
-  int64_t heads = q.dim(1) / c.inputs[0].rowLength();
+  int64_t heads = q.rowLength() / c.inputs[0].rowLength();
   check(k::rmsNormGatedQuantFp8(x.view, z.view, norm(w, c.inputs[2], c.step.attrs),
                                 c.step.attrs.normBeforeGate, heads, c.step.attrs.groupSize,
                                 static_cast<uint8_t *>(q.data()),

@@ -96,7 +96,7 @@ func.func @no_fuse_not_head_regroup(%x: tensor<?x128xbf16>, %z: tensor<?x128xbf1
     -> (tensor<?x64xf8E4M3FN>, tensor<?x1xf32>) {
   %g = llm.rms_norm_gated %x, %z, %w {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xf32>) -> tensor<?x128xbf16>
   %t = llm.reshape %g : tensor<?x128xbf16> to tensor<?x64xbf16>
-  // expected-remark @+1 {{does not regroup whole heads [N*H, D] -> [N, H*D]}}
+  // expected-remark @+1 {{does not regroup whole heads [N*H, D] -> [..., H*D]}}
   %q, %s = llm.quant_fp8 %t {group_size = 64 : i64} : (tensor<?x64xbf16>) -> (tensor<?x64xf8E4M3FN>, tensor<?x1xf32>)
   return %q, %s : tensor<?x64xf8E4M3FN>, tensor<?x1xf32>
 }
@@ -127,4 +127,18 @@ func.func @no_fuse_gated_norm_quant_zero_head_dim(%x: tensor<4x0xbf16>, %w: tens
   // expected-remark @+1 {{missed fusion RMSNormGatedQuantFP8 (llm-fuse-gated-norm-quant): the gated norm tensor<4x0xbf16> -> tensor<4x0xbf16> does not regroup whole heads}}
   %q, %s = llm.quant_fp8 %r {group_size = 128 : i64} : (tensor<4x0xbf16>) -> (tensor<4x0xf8E4M3FN>, tensor<4x0xf32>)
   return %q, %s : tensor<4x0xf8E4M3FN>, tensor<4x0xf32>
+}
+
+// -----
+
+// Qwen3-Next as imported: the gated norm on [T*H, D], the reshape back to
+// [1, T, H*D] (the batch dim kept), the out_proj's block quantization.
+// CHECK-LABEL: func.func @fuse_gated_quant_batched
+// CHECK: llm.fused_rms_norm_gated_quant_fp8 {{.*}} -> (tensor<1x?x512xf8E4M3FN>, tensor<1x?x4xf32>)
+func.func @fuse_gated_quant_batched(%x: tensor<?x128xbf16>, %z: tensor<?x128xbf16>, %w: tensor<128xbf16>)
+    -> (tensor<1x?x512xf8E4M3FN>, tensor<1x?x4xf32>) {
+  %g = llm.rms_norm_gated %x, %z, %w {epsilon = 1.0e-06 : f32} : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xbf16>) -> tensor<?x128xbf16>
+  %r = llm.reshape %g : tensor<?x128xbf16> to tensor<1x?x512xbf16>
+  %q, %s = llm.quant_fp8 %r {group_size = 128 : i64} : (tensor<1x?x512xbf16>) -> (tensor<1x?x512xf8E4M3FN>, tensor<1x?x4xf32>)
+  return %q, %s : tensor<1x?x512xf8E4M3FN>, tensor<1x?x4xf32>
 }

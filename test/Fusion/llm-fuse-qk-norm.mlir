@@ -306,3 +306,21 @@ func.func @no_fuse_qk_gated_query_second_half(%x: tensor<1x?x64xbf16>, %wq: tens
   %kn = llm.rms_norm %kh, %gk {epsilon = 1.0e-06 : f32, weight_bias = 1.0 : f32} : (tensor<1x?x2x16xbf16>, tensor<16xbf16>) -> tensor<1x?x2x16xbf16>
   return %qn, %s#0, %kn : tensor<1x?x4x16xbf16>, tensor<1x?x4x16xbf16>, tensor<1x?x2x16xbf16>
 }
+
+// -----
+
+// An FP8 checkpoint: q_proj and k_proj are FP8 GEMMs of one quantized hidden.
+// CHECK-LABEL: func.func @fuse_qk_separate_fp8_projections
+// CHECK: llm.fused_qk_rms_norm
+// CHECK-NOT: llm.rms_norm
+func.func @fuse_qk_separate_fp8_projections(%x: tensor<1x?x256xf8E4M3FN>, %xs: tensor<1x?x2xf32>,
+    %wq: tensor<256x256xf8E4M3FN>, %sq: tensor<2x2xf32>, %wk: tensor<128x256xf8E4M3FN>, %sk: tensor<1x2xf32>,
+    %gq: tensor<64xbf16>, %gk: tensor<64xbf16>) -> (tensor<1x?x4x64xbf16>, tensor<1x?x2x64xbf16>) {
+  %q = llm.matmul_fp8 %x, %xs, %wq, %sq : (tensor<1x?x256xf8E4M3FN>, tensor<1x?x2xf32>, tensor<256x256xf8E4M3FN>, tensor<2x2xf32>) -> tensor<1x?x256xbf16>
+  %qh = llm.reshape %q : tensor<1x?x256xbf16> to tensor<1x?x4x64xbf16>
+  %qn = llm.rms_norm %qh, %gq {epsilon = 1.0e-06 : f32} : (tensor<1x?x4x64xbf16>, tensor<64xbf16>) -> tensor<1x?x4x64xbf16>
+  %k = llm.matmul_fp8 %x, %xs, %wk, %sk : (tensor<1x?x256xf8E4M3FN>, tensor<1x?x2xf32>, tensor<128x256xf8E4M3FN>, tensor<1x2xf32>) -> tensor<1x?x128xbf16>
+  %kh = llm.reshape %k : tensor<1x?x128xbf16> to tensor<1x?x2x64xbf16>
+  %kn = llm.rms_norm %kh, %gk {epsilon = 1.0e-06 : f32} : (tensor<1x?x2x64xbf16>, tensor<64xbf16>) -> tensor<1x?x2x64xbf16>
+  return %qn, %kn : tensor<1x?x4x64xbf16>, tensor<1x?x2x64xbf16>
+}

@@ -416,7 +416,7 @@ func.func @fused_gated_quant_rows(%x: tensor<64x128xbf16>, %w: tensor<128xbf16>)
 // -----
 
 func.func @fused_gated_quant_heads(%x: tensor<?x128xbf16>, %w: tensor<128xbf16>) {
-  // expected-error @+1 {{expects q of shape [N, H*128] with a static last dim, got 'tensor<?x4000xf8E4M3FN>'}}
+  // expected-error @+1 {{expects q of shape [..., H*128] with a static last dim, got 'tensor<?x4000xf8E4M3FN>'}}
   %q, %s = "llm.fused_rms_norm_gated_quant_fp8"(%x, %x, %w) {epsilon = 1.0e-06 : f32, group_size = 128 : i64}
       : (tensor<?x128xbf16>, tensor<?x128xbf16>, tensor<128xbf16>) -> (tensor<?x4000xf8E4M3FN>, tensor<?x32xf32>)
   return

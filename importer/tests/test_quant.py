@@ -1,0 +1,53 @@
+"""The FP8 serving form of imported layers (--quant): the chains feeding
+each quantized linear fuse (norm + quant, add + norm + quant, SiLU-and-mul +
+quant, Qwen3-Next's gated norm + quant), and both the unfused and the fused
+pieces match PyTorch emulating the same quantization."""
+
+import os
+
+import pytest
+
+from llm_fusion_import.check import compare, fuse
+from llm_fusion_import.models import whole_layer
+from llm_fusion_import.partition import import_layer
+
+CASES = [
+    # model, layer kind, mode, what must fuse (summed over the pieces)
+    ("llama", None, "fp8-block", {"RMSNormQuantFP8": 1, "FusedAddRMSNormQuantFP8": 2,
+                                  "SiluMulQuantFP8": 1}),
+    ("qwen3", None, "fp8-token", {"RMSNormQuantFP8": 1, "FusedAddRMSNormQuantFP8": 2,
+                                  "SiluMulQuantFP8": 1, "QKRMSNorm": 1}),
+    ("llama", None, "fp8-static", {"RMSNormQuantFP8": 1, "FusedAddRMSNormQuantFP8": 2,
+                                   "SiluMulQuantFP8": 1}),
+    ("deepseek-v3", None, "fp8-block", {"RMSNormQuantFP8": 2, "FusedAddRMSNormQuantFP8": 1,
+                                        "SiluMulQuantFP8": 1, "MoERouter": 1}),
+    ("qwen3-next", "linear_attention", "fp8-block", {"RMSNormGatedQuantFP8": 1,
+                                                     "FusedAddRMSNormQuantFP8": 1,
+                                                     "SiluMulQuantFP8": 1}),
+]
+
+
+@pytest.mark.parametrize("model,kind,mode,expected", CASES,
+                         ids=[f"{m}-{k or 'layer'}-{q}" for m, k, q, _ in CASES])
+def test_fp8_layer_fuses_and_matches_pytorch(tmp_path, bin_dir, model, kind, mode, expected):
+    module, inputs = whole_layer(model, seed=4, tokens=6, kind=kind, size="tiny-fp8", quant=mode)
+    pieces = import_layer(module, inputs, str(tmp_path), progress=lambda *_: None)
+    fused = {}
+    for d in pieces:
+        report = fuse(bin_dir, d)
+        for name, entry in report["patterns"].items():
+            fused[name] = fused.get(name, 0) + entry["fused"]
+        for which in ("module.mlir", "fused.mlir"):
+            for c in compare(bin_dir, d, which):
+                assert c.ok, f"{d} {which} output {c.output} ({c.dtype}): {c.rms_rel}"
+        text = open(os.path.join(d, "fused.mlir")).read()
+        assert "llm.rsqrt" not in text
+    for name, count in expected.items():
+        assert fused.get(name, 0) >= count, (name, fused)
+    # Every quantized linear runs as an FP8 GEMM on codes and scales.
+    assert any("llm.matmul_fp8" in open(os.path.join(d, "module.mlir")).read() for d in pieces)
+
+
+def test_quant_needs_tp1():
+    with pytest.raises(ValueError, match="TP 1"):
+        whole_layer("llama", size="tiny-fp8", quant="fp8-block", tp=2)

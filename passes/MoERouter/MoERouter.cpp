@@ -196,6 +196,14 @@ static std::optional<DecomposedGroupedTopK> matchGroupedTopK(Operation *root, Mi
                  "; grouped_topk takes [T, E] f32");
   else if (cast<RankedTensorType>(groupSum.getOutput().getType()).getRank() != 2)
     why = std::string("the group scores are not [T, G]");
+  else if (!std::isfinite(d.scale))
+    why = reason("the routed scaling factor ", d.scale, " is not finite");
+  else if (auto e = cast<RankedTensorType>(d.scores.getType()).getDimSize(1);
+           ShapedType::isDynamic(e) || d.nGroup < 1 || e % d.nGroup != 0 ||
+           d.topkGroup < 1 || d.topkGroup > d.nGroup || d.topk < 1 ||
+           d.topk > d.topkGroup * (e / d.nGroup))
+    why = reason("the routing sizes (", e, " experts, ", d.nGroup, " groups, top ",
+                 d.topkGroup, " groups, top ", d.topk, ") are not a grouped top-k's");
   return d;
 }
 

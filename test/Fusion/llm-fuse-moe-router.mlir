@@ -183,3 +183,33 @@ func.func @no_fuse_decomposed_grouped_topk_top3(%logits: tensor<?x16xf32>, %bias
   %ws = llm.mul %w, %scale : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
   return %ws, %ids : tensor<?x4xf32>, tensor<?x4xi32>
 }
+
+// -----
+
+// A NaN scaling factor (a fuzzer finding): grouped_topk would not verify.
+// CHECK-LABEL: func.func @no_fuse_decomposed_grouped_topk_nan_scale
+// CHECK-NOT: llm.grouped_topk
+func.func @no_fuse_decomposed_grouped_topk_nan_scale(%logits: tensor<?x16xf32>, %bias: tensor<16xf32>) -> (tensor<?x4xf32>, tensor<?x4xi32>) {
+  %s = llm.sigmoid %logits : tensor<?x16xf32>
+  %b = llm.add %s, %bias : (tensor<?x16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  %v = llm.reshape %b : tensor<?x16xf32> to tensor<?x4x4xf32>
+  %pv, %pi = llm.topk %v {k = 2 : i64} : (tensor<?x4x4xf32>) -> (tensor<?x4x2xf32>, tensor<?x4x2xi32>)
+  %g = llm.sum %pv {dim = -1 : i64} : (tensor<?x4x2xf32>) -> tensor<?x4xf32>
+  %gv, %gi = llm.topk %g {k = 2 : i64} : (tensor<?x4xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>)
+  %z = llm.full_like %g {value = 0.0 : f32} : tensor<?x4xf32>
+  %m = llm.scatter %z, %gi {value = 1.0 : f32} : (tensor<?x4xf32>, tensor<?x2xi32>) -> tensor<?x4xf32>
+  %m3 = llm.reshape %m : tensor<?x4xf32> to tensor<?x4x1xf32>
+  %mb = llm.broadcast %m3 : tensor<?x4x1xf32> to tensor<?x4x4xf32>
+  %mf = llm.reshape %mb : tensor<?x4x4xf32> to tensor<?x16xf32>
+  %zero = llm.constant dense<0.0> : tensor<f32>
+  %keep = llm.ne %mf, %zero : (tensor<?x16xf32>, tensor<f32>) -> tensor<?x16xf32>
+  %drop = llm.eq %keep, %zero : (tensor<?x16xf32>, tensor<f32>) -> tensor<?x16xf32>
+  %ninf = llm.constant dense<0xFF800000> : tensor<f32>
+  %masked = llm.select %drop, %ninf, %b : (tensor<?x16xf32>, tensor<f32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %ev, %ids = llm.topk %masked {k = 4 : i64} : (tensor<?x16xf32>) -> (tensor<?x4xf32>, tensor<?x4xi32>)
+  %w = llm.gather %s, %ids : (tensor<?x16xf32>, tensor<?x4xi32>) -> tensor<?x4xf32>
+  %scale = llm.constant dense<0x7FC00000> : tensor<f32>
+  // expected-remark @+1 {{missed fusion RaiseGroupedTopK (llm-fuse-moe-router): the routed scaling factor nan is not finite}}
+  %ws = llm.mul %w, %scale : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  return %ws, %ids : tensor<?x4xf32>, tensor<?x4xi32>
+}

@@ -246,18 +246,26 @@ __device__ __forceinline__ float teamMax(float v, int width) {
   return v;
 }
 
-/// Sum over the whole block (blockDim.x a multiple of 32, <= 1024).
-__device__ __forceinline__ float blockSum(float v) {
+/// A reduction over the whole block (blockDim.x a multiple of 32, <= 1024):
+/// `warp` reduces over a warp's 32 lanes; 0 is the identity (sums, and the
+/// maxima of magnitudes).
+template <typename WarpReduce>
+__device__ __forceinline__ float blockReduce(float v, WarpReduce warp) {
   __shared__ float partial[32];
-  v = teamSum(v, 32);
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  v = warp(v);
+  int w = threadIdx.x / 32, lane = threadIdx.x % 32;
   __syncthreads(); // partial may still be read by a previous call
   if (lane == 0)
-    partial[warp] = v;
+    partial[w] = v;
   __syncthreads();
   int warps = blockDim.x / 32;
   v = lane < warps ? partial[lane] : 0.0f;
-  return teamSum(v, 32);
+  return warp(v);
+}
+
+/// Sum over the whole block (blockDim.x a multiple of 32, <= 1024).
+__device__ __forceinline__ float blockSum(float v) {
+  return blockReduce(v, [](float x) { return teamSum(x, 32); });
 }
 
 } // namespace llmf::kernels

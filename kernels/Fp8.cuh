@@ -104,16 +104,7 @@ __device__ __forceinline__ void quantGroupWarp(const S *vals, int64_t g, uint8_t
 
 /// NaN-propagating max over the whole block (blockDim.x a multiple of 32).
 __device__ __forceinline__ float blockMaxNaN(float v) {
-  __shared__ float partial[32];
-  v = teamMaxNaN(v, 32);
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  __syncthreads(); // partial may still be read by a previous call
-  if (lane == 0)
-    partial[warp] = v;
-  __syncthreads();
-  int warps = blockDim.x / 32;
-  v = lane < warps ? partial[lane] : 0.0f;
-  return teamMaxNaN(v, 32);
+  return blockReduce(v, [](float x) { return teamMaxNaN(x, 32); });
 }
 
 } // namespace llmf::kernels

@@ -19,7 +19,6 @@ Run by bench/fp8/run.sh; writes fp8.json and fp8.md into --out.
 """
 
 import argparse
-import ctypes
 import json
 import os
 import sys
@@ -33,33 +32,6 @@ def load_harness(project):
     import peers_bench  # noqa: E402
 
     return peers_bench
-
-
-class PeersFp8:
-    """ctypes calls into libpeers_fp8.so (peers_fp8.cu), as Peers does."""
-
-    def __init__(self, path):
-        self.lib = ctypes.CDLL(path)
-        self.lib.peers_fp8_last_error.restype = ctypes.c_char_p
-
-    def __getattr__(self, name):
-        fn = getattr(self.lib, "peers_fp8_" + name)
-
-        def call(*args):
-            conv = []
-            for a in args:
-                if isinstance(a, torch.Tensor):
-                    conv.append(ctypes.c_void_p(a.data_ptr()))
-                elif isinstance(a, float):
-                    conv.append(ctypes.c_float(a))
-                else:
-                    conv.append(ctypes.c_int64(int(a)))
-            conv.append(ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
-            err = fn(*conv)
-            if err != 0:
-                raise RuntimeError(f"peers_fp8_{name}: {self.lib.peers_fp8_last_error()}")
-
-        return call
 
 
 GROUP = 128
@@ -142,10 +114,10 @@ class Fp8Cases:
 
         def run(a, pdl):
             if static and add:
-                self.pf.fused_add_rmsnorm_quant(a["px"], a["pr"], a["w"], a["pq"], a["scale"], t,
+                self.pf.fp8_fused_add_rmsnorm_quant(a["px"], a["pr"], a["w"], a["pq"], a["scale"], t,
                                                 d, EPS, pdl)
             elif static:
-                self.pf.rmsnorm_quant(a["x"], a["w"], a["pq"], a["scale"], t, d, EPS, pdl)
+                self.pf.fp8_rmsnorm_quant(a["x"], a["w"], a["pq"], a["scale"], t, d, EPS, pdl)
             else:
                 self.peers.fused_add_rmsnorm_fp8_block_quant(a["px"], a["pr"], a["w"], a["pq"],
                                                              a["pscale"], a["pnormed"], t, d,
@@ -224,7 +196,9 @@ def main():
     gb = h.import_gpu_bench(os.path.abspath(args.project))
     ours = gb.Ours(gb.load_lib(args.lib))
     bench = h.Bench(gb, ours, h.Peers(args.peers), args)
-    cases_of = Fp8Cases(h, gb, ours, bench.peers, PeersFp8(args.peers_fp8))
+    # libpeers_fp8.so exports peers_fp8_* and its own peers_last_error: the
+    # harness's ctypes wrapper serves it ("fp8_" names).
+    cases_of = Fp8Cases(h, gb, ours, bench.peers, h.Peers(args.peers_fp8))
     os.makedirs(args.out, exist_ok=True)
     props = torch.cuda.get_device_properties(0)
     device = f"{props.name}, {props.multi_processor_count} SMs, {props.L2_cache_size >> 20} MiB L2"

@@ -38,7 +38,7 @@ int fail(const char *what, const std::exception &ex) {
 
 extern "C" {
 
-const char *peers_fp8_last_error() { return lastError.c_str(); }
+const char *peers_last_error() { return lastError.c_str(); }
 
 /// flashinfer.norm.rmsnorm_quant: out = e4m3(rms_norm(x, w) / scale[0]), [rows, d] bf16.
 int peers_fp8_rmsnorm_quant(void *input, void *weight, void *out, void *scale, int64_t rows,

@@ -122,15 +122,18 @@ class QuantCache:
 
 
 class Fp8Linear(torch.nn.Module):
-    """nn.Linear on FP8 operands (bias, if any, added after in x's type)."""
+    """nn.Linear (or a tensor-parallel row-wise shard, tp.RowwiseLinear) on
+    FP8 operands; a row-wise shard's partial product is all-reduced before
+    the bias, as the shard did."""
 
-    def __init__(self, linear: torch.nn.Linear, mode: str, cache: QuantCache,
+    def __init__(self, linear: torch.nn.Module, mode: str, cache: QuantCache,
                  static_scale: float = 1.0):
         super().__init__()
         q, s = _weight_scales(linear.weight.data, mode)
         self.register_buffer("weight_fp8", q)
         self.register_buffer("weight_scale", s.float())
         self.bias = linear.bias
+        self.reduce = bool(getattr(linear, "reduce", False))
         self.mode, self.cache = mode, cache
         self.register_buffer("input_scale", torch.tensor(float(static_scale)))
 
@@ -142,6 +145,9 @@ class Fp8Linear(torch.nn.Module):
             group = 128 if self.mode == "fp8-block" else x.shape[-1]
             q, xs = self.cache.get(x, lambda: quant_fp8(x, group))
         y = matmul_fp8(q, xs, self.weight_fp8, self.weight_scale, x.dtype)
+        if self.reduce:
+            from .regions import all_reduce
+            y = all_reduce(y)
         return y if self.bias is None else y + self.bias
 
 
@@ -150,8 +156,11 @@ def quantizable(name: str, m: torch.nn.Module) -> bool:
     groups), N a multiple of 16 (the last weight block may be partial, as
     DeepSeek-V3's kv_a_proj_with_mqa is); routers, 1-wide gates and small
     projections stay in bf16."""
-    return (isinstance(m, torch.nn.Linear) and m.in_features % 128 == 0
-            and m.out_features % 16 == 0)
+    from .tp import RowwiseLinear
+    if not isinstance(m, (torch.nn.Linear, RowwiseLinear)):
+        return False
+    n, k = m.weight.shape
+    return k % 128 == 0 and n % 16 == 0
 
 
 def quantize_layer(layer: torch.nn.Module, mode: str, calibrate=None) -> list:

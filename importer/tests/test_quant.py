@@ -48,6 +48,26 @@ def test_fp8_layer_fuses_and_matches_pytorch(tmp_path, bin_dir, model, kind, mod
     assert any("llm.matmul_fp8" in open(os.path.join(d, "module.mlir")).read() for d in pieces)
 
 
-def test_quant_needs_tp1():
-    with pytest.raises(ValueError, match="TP 1"):
-        whole_layer("llama", size="tiny-fp8", quant="fp8-block", tp=2)
+@pytest.mark.parametrize("mode", ["fp8-block", "fp8-static"])
+def test_fp8_layer_at_tp2_fuses_all_reduce_norm_quant(tmp_path, bin_dir, mode):
+    """At TP 2 the row-wise FP8 linears' partial products are all-reduced:
+    all-reduce + add + RMSNorm + FP8 quant fuses whole on a real layer (the
+    post-attention norm and the next layer's input norm)."""
+    ranks, inputs = [], None
+    for r in range(2):
+        module, rank_inputs = whole_layer("llama", seed=4, tokens=6, size="tiny-fp8", quant=mode,
+                                          tp=2, rank=r)
+        ranks.append(module)
+        inputs = inputs or rank_inputs
+    pieces = import_layer(ranks, inputs, str(tmp_path), progress=lambda *_: None)
+    fused = {}
+    for d in pieces:
+        report = fuse(bin_dir, d)
+        assert report["totals"]["missed"] == 0
+        for name, entry in report["patterns"].items():
+            fused[name] = fused.get(name, 0) + entry["fused"]
+        for which in ("module.mlir", "fused.mlir"):
+            for c in compare(bin_dir, d, which):
+                assert c.ok, f"{d} {which} rank {c.rank} output {c.output}: {c.rms_rel}"
+    assert fused.get("AllReduceFusedAddRMSNormQuantFP8", 0) >= 2, fused
+    assert fused.get("SiluMulQuantFP8", 0) >= 1, fused

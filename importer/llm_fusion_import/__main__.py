@@ -40,6 +40,9 @@ def main(argv=None) -> int:
     ap.add_argument("--piece", choices=sorted(PIECES) + ["layer"], default="layer")
     ap.add_argument("--out", required=True)
     ap.add_argument("--tp", type=int, default=1)
+    ap.add_argument("--tp-plan", choices=["hf", "vllm"], default="hf",
+                    help="the config's base_model_tp_plan, or with vLLM's extra shards "
+                         "(DeepSeek-V3's attention)")
     ap.add_argument("--size", choices=["tiny", "tiny-fp8", "published"], default="tiny")
     ap.add_argument("--quant", choices=["fp8-block", "fp8-token", "fp8-static"],
                     help="the FP8 serving form: quantize before each linear an FP8 checkpoint "
@@ -66,7 +69,8 @@ def main(argv=None) -> int:
             for r in range(args.tp):
                 module, rank_inputs = whole_layer(args.model, args.seed, args.tokens, dtype,
                                                   kind=args.layer_type, config=config,
-                                                  tp=args.tp, rank=r, quant=args.quant)
+                                                  tp=args.tp, rank=r, quant=args.quant,
+                                                  tp_plan=args.tp_plan)
                 ranks.append(module)
                 inputs = inputs or rank_inputs
             dirs = import_layer(ranks if args.tp > 1 else ranks[0], inputs, args.out)

@@ -308,16 +308,17 @@ def _next_norm(layer, seed: int):
 
 def whole_layer(model: str, seed: int = 0, tokens: int = 5, dtype=torch.bfloat16,
                 size: str = "tiny", kind: str | None = None, config=None,
-                tp: int = 1, rank: int = 0, next_norm: bool = True, quant: str | None = None):
+                tp: int = 1, rank: int = 0, next_norm: bool = True, quant: str | None = None,
+                tp_plan: str = "hf"):
     """A decoder layer (rank `rank` of `tp`, sharded as the config's
     base_model_tp_plan says) and its inputs: hidden [1, tokens, hidden],
     cos, sin."""
-    from .tp import shard
+    from .tp import plan_for, shard
     spec = MODELS[model]
     config = config or config_for(model, size)
     layer = decoder_layer(model, config, seed=seed, dtype=dtype, kind=kind, tp=tp, rank=rank)
     norm = _next_norm(layer, seed) if next_norm else None
-    shard(layer, getattr(config, "base_model_tp_plan", None) or {}, tp, rank)
+    shard(layer, plan_for(model, config, tp_plan), tp, rank)
     gen = torch.Generator().manual_seed(seed + 1)
     hidden = torch.randn(1, tokens, config.hidden_size, generator=gen).to(dtype)
     rotary = getattr(modeling(spec), f"{spec.prefix}RotaryEmbedding")(config)

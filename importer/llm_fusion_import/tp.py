@@ -26,6 +26,30 @@ import torch.nn.functional as F
 
 from . import regions
 
+# vLLM shards what transformers' plans leave replicated: DeepSeek-V3's MLA
+# (heads split in q_b_proj / kv_b_proj, the latent projections replicated,
+# o_proj row-wise), as vLLM's DeepseekV2MLAAttention does.
+VLLM_PLAN_EXTRA = {
+    "deepseek-v3": {
+        "layers.*.self_attn.q_b_proj": "colwise",
+        "layers.*.self_attn.q_proj": "colwise",
+        "layers.*.self_attn.kv_b_proj": "colwise",
+        "layers.*.self_attn.o_proj": "rowwise",
+    },
+}
+
+
+def plan_for(model: str, config, plan: str = "hf") -> dict:
+    """The tensor-parallel plan: the config's base_model_tp_plan, plus
+    vLLM's extra entries with plan="vllm"."""
+    base = dict(getattr(config, "base_model_tp_plan", None) or {})
+    if plan == "vllm":
+        base.update(VLLM_PLAN_EXTRA.get(model, {}))
+    elif plan != "hf":
+        raise ValueError(f"unknown tensor-parallel plan '{plan}' (hf or vllm)")
+    return base
+
+
 _REPLICATED = ("replicated_with_grad_allreduce", "colwise_gather_output", "packed_colwise",
                "moe_tp_experts", "local_rowwise", "local_colwise", "local")
 

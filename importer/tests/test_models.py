@@ -107,3 +107,23 @@ def test_experts_and_linear_attention_are_cut(tmp_path):
     # the gated norm, the router and the norms are inside.
     assert "llm.softmax" in text and "llm.topk" in text and "llm.softplus" in text
     assert len(pieces) == 4
+
+
+def test_vllm_plan_shards_deepseek_attention(tmp_path, bin_dir):
+    """--tp-plan vllm shards DeepSeek-V3's MLA (q_b_proj, kv_b_proj
+    column-wise, o_proj row-wise), which transformers' plan leaves
+    replicated: both residual adds then take the all-reduce."""
+    ranks, inputs = [], None
+    for r in range(2):
+        module, rank_inputs = whole_layer("deepseek-v3", seed=5, tokens=6, tp=2, rank=r,
+                                          tp_plan="vllm")
+        ranks.append(module)
+        inputs = inputs or rank_inputs
+    pieces = import_layer(ranks, inputs, str(tmp_path), progress=lambda *_: None)
+    fused = 0
+    for d in pieces:
+        fused += fuse(bin_dir, d)["patterns"]["AllReduceFusedAddRMSNorm"]["fused"]
+        for which in ("module.mlir", "fused.mlir"):
+            for c in compare(bin_dir, d, which):
+                assert c.ok, f"{d} {which} rank {c.rank} output {c.output}: {c.rms_rel}"
+    assert fused == 2

@@ -122,7 +122,7 @@ def test_vllm_plan_shards_deepseek_attention(tmp_path, bin_dir):
     pieces = import_layer(ranks, inputs, str(tmp_path), progress=lambda *_: None)
     fused = 0
     for d in pieces:
-        fused += fuse(bin_dir, d)["patterns"]["AllReduceFusedAddRMSNorm"]["fused"]
+        fused += fuse(bin_dir, d)["patterns"].get("AllReduceFusedAddRMSNorm", {}).get("fused", 0)
         for which in ("module.mlir", "fused.mlir"):
             for c in compare(bin_dir, d, which):
                 assert c.ok, f"{d} {which} rank {c.rank} output {c.output}: {c.rms_rel}"

@@ -35,7 +35,7 @@ const std::vector<PassInfo> &passes() {
   using namespace mlir::llm;
   static const std::vector<PassInfo> list = {
       {"raise-norms", [](LLMFusionPipelineOptions &o, bool on) { o.raiseNorms = on; },
-       [](mlir::Operation *op) { return mlir::isa<RMSNormOp>(op); }},
+       [](mlir::Operation *op) { return mlir::isa<RMSNormOp, RMSNormGatedOp>(op); }},
       {"cleanup", [](LLMFusionPipelineOptions &o, bool on) { o.cleanup = on; },
        [](mlir::Operation *op) { return mlir::isa<FusedAddRMSNormOp>(op); }},
       {"moe-router", [](LLMFusionPipelineOptions &o, bool on) { o.moeRouter = on; },
@@ -48,6 +48,15 @@ const std::vector<PassInfo> &passes() {
        }},
       {"qk-norm", [](LLMFusionPipelineOptions &o, bool on) { o.qkNorm = on; },
        [](mlir::Operation *op) { return mlir::isa<FusedQKRMSNormOp>(op); }},
+      {"norm-quant", [](LLMFusionPipelineOptions &o, bool on) { o.normQuant = on; },
+       [](mlir::Operation *op) {
+         return mlir::isa<FusedRMSNormQuantFP8Op, FusedRMSNormQuantFP8StaticOp,
+                          FusedAddRMSNormQuantFP8Op, FusedAddRMSNormQuantFP8StaticOp,
+                          FusedAllReduceRMSNormQuantFP8Op, FusedAllReduceRMSNormQuantFP8StaticOp,
+                          FusedAllReduceAddRMSNormQuantFP8Op,
+                          FusedAllReduceAddRMSNormQuantFP8StaticOp, FusedSiluMulQuantFP8Op,
+                          FusedSiluMulQuantFP8StaticOp>(op);
+       }},
   };
   return list;
 }

@@ -23,6 +23,8 @@ std::string_view chainKindName(ChainKind kind) {
     return "plain";
   case ChainKind::DecomposedNorm:
     return "decomposed-norm";
+  case ChainKind::NormQuant:
+    return "norm+quant";
   }
   return "plain";
 }
@@ -371,6 +373,58 @@ void decomposedNorm(Emitter &e, Rng &rng) {
     e.result(n); // the normalized value used again: no raise
 }
 
+/// The FP8 serving chains: a norm (plain, after a residual add, after an
+/// all-reduce, both) or SiLU-and-mul, then dynamic group (or per-token) or
+/// static FP8 quantization; sometimes the quantized value has another user
+/// (no fusion).
+void normQuant(Emitter &e, Rng &rng) {
+  std::string dt = rng.pick(kFloatTypes);
+  int64_t d = rng.pick(std::vector<int64_t>{32, 64, 128});
+  std::string ds = std::to_string(d);
+  std::string xt = Emitter::tensor({e.tokens(), ds}, dt);
+  std::string y;
+  if (rng.chance(25)) {
+    std::string g = e.arg(xt), u = rng.chance(10) ? g : e.arg(xt);
+    std::string a = e.op1("silu", {g}, "", xt);
+    y = rng.chance(50) ? e.op1("mul", {a, u}, "", xt) : e.op1("mul", {u, a}, "", xt);
+  } else {
+    std::string x = e.arg(xt);
+    if (rng.chance(40))
+      x = e.op1("all_reduce", {x}, "", xt);
+    if (rng.chance(60)) {
+      std::string r = e.arg(xt);
+      x = rng.chance(50) ? e.op1("add", {x, r}, "", xt) : e.op1("add", {r, x}, "", xt);
+      if (rng.chance(50))
+        e.result(x); // the next residual
+    }
+    // Weights whose cleanup folds are exact (plain, or Gemma's cast(w) + 1
+    // in f32): a fold that drops a rounding would move fp8 codes by a step,
+    // which the bit-for-bit check of this chain does not allow for.
+    std::string w;
+    if (rng.chance(30)) {
+      std::string wf = e.op1("cast", {e.arg(Emitter::tensor({ds}, rng.pick(kFloatTypes)))}, "",
+                             Emitter::tensor({ds}, "f32"));
+      w = e.op1("add", {wf, e.constant("1.0", "tensor<f32>")}, "", Emitter::tensor({ds}, "f32"));
+    } else {
+      w = e.arg(Emitter::tensor({ds}, rng.chance(20) ? "f32" : dt));
+    }
+    y = e.op1("rms_norm", {x, w}, epsilonAttr(rng), xt);
+  }
+  std::string qt = Emitter::tensor({e.tokens(), ds}, "f8E4M3FN");
+  if (rng.chance(30)) {
+    std::string scale = e.constant(rng.chance(50) ? "0.02" : "0.5", "tensor<f32>");
+    e.result(e.op1("quant_fp8_static", {y, scale}, "", qt));
+  } else {
+    int64_t g = rng.pick(std::vector<int64_t>{16, 32, d});
+    auto qs = e.op("quant_fp8", {y}, "group_size = " + std::to_string(g) + " : i64",
+                   {qt, Emitter::tensor({e.tokens(), std::to_string(d / g)}, "f32")});
+    e.result(qs[0]);
+    e.result(qs[1]);
+  }
+  if (rng.chance(15))
+    e.result(y); // the quantized value used outside the chain
+}
+
 void plain(Emitter &e, Rng &rng) {
   std::string dt = rng.pick(kFloatTypes);
   std::string x = Emitter::tensor({e.tokens(), "32"}, dt);
@@ -389,7 +443,7 @@ GraphSpec randomGraph(Rng &rng) {
   spec.shareSeed = rng.next();
   int64_t n = 1 + static_cast<int64_t>(rng.below(6));
   for (int64_t i = 0; i < n; ++i)
-    spec.chains.push_back({static_cast<ChainKind>(rng.below(7)), rng.next()});
+    spec.chains.push_back({static_cast<ChainKind>(rng.below(8)), rng.next()});
   return spec;
 }
 
@@ -419,6 +473,9 @@ GeneratedGraph emitGraph(const GraphSpec &spec) {
       break;
     case ChainKind::DecomposedNorm:
       decomposedNorm(e, rng);
+      break;
+    case ChainKind::NormQuant:
+      normQuant(e, rng);
       break;
     }
   }

@@ -31,6 +31,7 @@ enum class ChainKind : uint8_t {
   QKNorm,
   Plain,
   DecomposedNorm,
+  NormQuant,
 };
 std::string_view chainKindName(ChainKind kind);
 

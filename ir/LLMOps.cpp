@@ -617,53 +617,47 @@ static LogicalResult verifyQuantChain(Operation *op, Value x, Value q, Value sca
   return success();
 }
 
+/// The norm + quant ops: x and a residual of one type, the norm's rules,
+/// then the quantization's.
+template <typename OpTy>
+static LogicalResult verifyNormQuant(OpTy op, Value residual, Value scaleOut,
+                                     std::optional<int64_t> groupSize, Value scaleIn,
+                                     Value passthrough) {
+  if (residual && op.getX().getType() != residual.getType())
+    return op.emitOpError() << "expects x and residual of one type";
+  if (failed(verifyNorm(op, op.getX(), op.getW())))
+    return failure();
+  return verifyQuantChain(op, op.getX(), op.getQ(), scaleOut, groupSize, scaleIn, passthrough);
+}
+
 LogicalResult FusedRMSNormQuantFP8Op::verify() {
-  return failure(failed(verifyNorm(*this, getX(), getW())) ||
-                 failed(verifyQuantChain(*this, getX(), getQ(), getScale(), getGroupSize(),
-                                         nullptr, nullptr)));
+  return verifyNormQuant(*this, nullptr, getScale(), getGroupSize(), nullptr, nullptr);
 }
 LogicalResult FusedRMSNormQuantFP8StaticOp::verify() {
-  return failure(failed(verifyNorm(*this, getX(), getW())) ||
-                 failed(verifyQuantChain(*this, getX(), getQ(), nullptr, std::nullopt,
-                                         getScale(), nullptr)));
+  return verifyNormQuant(*this, nullptr, nullptr, std::nullopt, getScale(), nullptr);
 }
 LogicalResult FusedAddRMSNormQuantFP8Op::verify() {
-  if (getX().getType() != getResidual().getType())
-    return emitOpError() << "expects x and residual of one type";
-  return failure(failed(verifyNorm(*this, getX(), getW())) ||
-                 failed(verifyQuantChain(*this, getX(), getQ(), getScale(), getGroupSize(),
-                                         nullptr, getResidualOut())));
+  return verifyNormQuant(*this, getResidual(), getScale(), getGroupSize(), nullptr,
+                         getResidualOut());
 }
 LogicalResult FusedAddRMSNormQuantFP8StaticOp::verify() {
-  if (getX().getType() != getResidual().getType())
-    return emitOpError() << "expects x and residual of one type";
-  return failure(failed(verifyNorm(*this, getX(), getW())) ||
-                 failed(verifyQuantChain(*this, getX(), getQ(), nullptr, std::nullopt,
-                                         getScale(), getResidualOut())));
+  return verifyNormQuant(*this, getResidual(), nullptr, std::nullopt, getScale(),
+                         getResidualOut());
 }
 LogicalResult FusedAllReduceRMSNormQuantFP8Op::verify() {
-  return failure(failed(verifyNorm(*this, getX(), getW())) ||
-                 failed(verifyQuantChain(*this, getX(), getQ(), getScale(), getGroupSize(),
-                                         nullptr, getAllReduceOut())));
+  return verifyNormQuant(*this, nullptr, getScale(), getGroupSize(), nullptr,
+                         getAllReduceOut());
 }
 LogicalResult FusedAllReduceRMSNormQuantFP8StaticOp::verify() {
-  return failure(failed(verifyNorm(*this, getX(), getW())) ||
-                 failed(verifyQuantChain(*this, getX(), getQ(), nullptr, std::nullopt,
-                                         getScale(), getAllReduceOut())));
+  return verifyNormQuant(*this, nullptr, nullptr, std::nullopt, getScale(), getAllReduceOut());
 }
 LogicalResult FusedAllReduceAddRMSNormQuantFP8Op::verify() {
-  if (getX().getType() != getResidual().getType())
-    return emitOpError() << "expects x and residual of one type";
-  return failure(failed(verifyNorm(*this, getX(), getW())) ||
-                 failed(verifyQuantChain(*this, getX(), getQ(), getScale(), getGroupSize(),
-                                         nullptr, getResidualOut())));
+  return verifyNormQuant(*this, getResidual(), getScale(), getGroupSize(), nullptr,
+                         getResidualOut());
 }
 LogicalResult FusedAllReduceAddRMSNormQuantFP8StaticOp::verify() {
-  if (getX().getType() != getResidual().getType())
-    return emitOpError() << "expects x and residual of one type";
-  return failure(failed(verifyNorm(*this, getX(), getW())) ||
-                 failed(verifyQuantChain(*this, getX(), getQ(), nullptr, std::nullopt,
-                                         getScale(), getResidualOut())));
+  return verifyNormQuant(*this, getResidual(), nullptr, std::nullopt, getScale(),
+                         getResidualOut());
 }
 LogicalResult FusedSiluMulQuantFP8Op::verify() {
   return verifyQuantChain(*this, getGate(), getQ(), getScale(), getGroupSize(), nullptr,

@@ -187,8 +187,10 @@ cudaError_t launchQuantChain(QuantChainArgs a, cudaStream_t stream) {
   // thread at <= 512 threads; groups are a power-of-two number of vectors
   // up to 32 lanes, or the row.
   int items = 0;
-  const char *cap = std::getenv("LLMF_NORM_QUANT_THREADS");
-  const int64_t maxThreads = cap ? std::atoi(cap) : 1024;
+  static const int64_t maxThreads = [] {
+    const char *cap = std::getenv("LLMF_NORM_QUANT_THREADS");
+    return cap ? int64_t(std::atoi(cap)) : int64_t(1024);
+  }();
   if (d % (kVec * 32) == 0)
     for (int it : {1, 2, 4, 8})
       if ((d / kVec) % it == 0 && (d / kVec / it) % 32 == 0 && d / kVec / it <= maxThreads) {

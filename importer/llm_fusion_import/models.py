@@ -334,8 +334,7 @@ def whole_layer(model: str, seed: int = 0, tokens: int = 5, dtype=torch.bfloat16
     scales, next_scale = {}, None
     if quant == "fp8-static":
         plain = WholeLayer(layer, norm).eval()
-        scales = q.calibrate(layer, lambda: plain(*inputs))
-        with torch.no_grad():
-            next_scale = max(plain(*inputs)[0].float().abs().max().item(), 1e-10) / 448.0
+        scales, (normed, _) = q.calibrate(layer, lambda: plain(*inputs))
+        next_scale = max(normed.float().abs().max().item(), 1e-10) / 448.0
     q.quantize_layer(layer, quant, lambda name: scales.get(name, 1.0))
     return WholeLayer(layer, norm, quant, next_scale).eval(), inputs

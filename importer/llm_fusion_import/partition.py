@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
 import torch
 
 from . import regions
 from .aten_to_llm import _wrap, to_llm_function
+from .export import _save
 
 aten = torch.ops.aten
 
@@ -25,12 +25,6 @@ aten = torch.ops.aten
 # wraps (MoE experts, linear-attention convolution and delta rule, MLA's
 # interleaved rotary embedding).
 OPAQUE = {aten.scaled_dot_product_attention.default, regions.REGION}
-
-
-def _save(path: str, t: torch.Tensor) -> None:
-    a = t.detach().cpu()
-    a = a.to(torch.float32) if a.is_floating_point() else a
-    np.save(path, a.numpy())
 
 
 def _flat_arguments(program: torch.export.ExportedProgram, user_inputs: tuple) -> list:
@@ -143,7 +137,9 @@ def import_layer(module, example_inputs: tuple, out_dir: str, name: str = "layer
     targets = {s.arg.name: s.target for s in program.graph_signature.input_specs
                if s.kind.name in ("PARAMETER", "BUFFER")}
     pieces = [split(p) for p in programs]
-    progress(f"fusion-import: {len(pieces[0])} pieces (cut at attention and opaque regions)")
+    cuts = sorted({regions.region_name(n) for n in program.graph.nodes
+                   if n.op == "call_function" and n.target in OPAQUE})
+    progress(f"fusion-import: {len(pieces[0])} pieces (cut at {', '.join(cuts) or 'nothing'})")
     functions, manifests = [], []
     for k, (inputs, body, outputs) in enumerate(pieces[0]):
         fname = f"{name}_piece{k}"

@@ -163,9 +163,9 @@ def quantizable(name: str, m: torch.nn.Module) -> bool:
     return k % 128 == 0 and n % 16 == 0
 
 
-def quantize_layer(layer: torch.nn.Module, mode: str, calibrate=None) -> list:
+def quantize_layer(layer: torch.nn.Module, mode: str, input_scale=None) -> list:
     """Replaces the quantizable linears of `layer` in place; returns their
-    names. `calibrate(name)` gives a static mode's input scale."""
+    names. `input_scale(name)` gives a static mode's input scale."""
     if mode not in MODES:
         raise ValueError(f"unknown quantization '{mode}' (one of {', '.join(MODES)})")
     cache = QuantCache()
@@ -175,7 +175,7 @@ def quantize_layer(layer: torch.nn.Module, mode: str, calibrate=None) -> list:
             continue
         parent_name, _, leaf = name.rpartition(".")
         parent = layer.get_submodule(parent_name) if parent_name else layer
-        scale = calibrate(name) if calibrate else 1.0
+        scale = input_scale(name) if input_scale else 1.0
         setattr(parent, leaf, Fp8Linear(m, mode, cache, scale))
         done.append(name)
     return done
@@ -188,9 +188,10 @@ def quantize_input(x: torch.Tensor, mode: str, static_scale: torch.Tensor | None
     return quant_fp8(x, 128 if mode == "fp8-block" else x.shape[-1])
 
 
-def calibrate(layer: torch.nn.Module, run) -> dict:
+def calibrate(layer: torch.nn.Module, run):
     """Static input scales: each quantizable linear's input amax / 448 while
-    `run()` runs the layer in eager mode (PyTorch's own values)."""
+    `run()` runs the layer in eager mode (PyTorch's own values). Returns the
+    scales and what `run()` returned."""
     amax, hooks = {}, []
     for name, m in layer.named_modules():
         if quantizable(name, m):
@@ -198,7 +199,7 @@ def calibrate(layer: torch.nn.Module, run) -> dict:
                 lambda mod, inp, out, name=name: amax.__setitem__(
                     name, max(amax.get(name, 0.0), inp[0].float().abs().max().item()))))
     with torch.no_grad():
-        run()
+        result = run()
     for h in hooks:
         h.remove()
-    return {k: max(v, 1e-10) / 448.0 for k, v in amax.items()}
+    return {k: max(v, 1e-10) / 448.0 for k, v in amax.items()}, result

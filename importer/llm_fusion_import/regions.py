@@ -22,13 +22,13 @@ _REGIONS: dict[int, tuple] = {}
 
 @torch.library.custom_op("llm_fusion::region", mutates_args=())
 def region(key: int, inputs: list[torch.Tensor]) -> torch.Tensor:
-    fn, _ = _REGIONS[key]
+    fn, _, _ = _REGIONS[key]
     return fn(*inputs).clone()
 
 
 @region.register_fake
 def _region_fake(key: int, inputs: list[torch.Tensor]) -> torch.Tensor:
-    _, shape_fn = _REGIONS[key]
+    _, shape_fn, _ = _REGIONS[key]
     return shape_fn(*inputs)
 
 
@@ -46,8 +46,7 @@ def opaque(name: str, fn, shape_fn):
     """`fn` as one opaque node: calls of the returned function become
     `llm_fusion::region` nodes named by `name` in the region table."""
     key = len(_REGIONS)
-    _REGIONS[key] = (fn, shape_fn)
-    NAMES[key] = name
+    _REGIONS[key] = (fn, shape_fn, name)
 
     def call(*inputs):
         return region(key, list(inputs))
@@ -55,6 +54,10 @@ def opaque(name: str, fn, shape_fn):
     return call
 
 
-NAMES: dict[int, str] = {}
+def region_name(node) -> str:
+    """What a cut is: "attention" for SDPA, else the region's name."""
+    if node.target == REGION:
+        return _REGIONS[node.args[0]][2]
+    return "attention"
 REGION = torch.ops.llm_fusion.region.default
 ALL_REDUCE = torch.ops.llm_fusion.all_reduce.default

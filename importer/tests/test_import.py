@@ -10,7 +10,8 @@ import torch
 from llm_fusion_import import UnsupportedOp, import_module
 from llm_fusion_import.check import compare, fuse
 from llm_fusion_import.partition import import_layer
-from llm_fusion_import.presets import piece, whole_layer
+from llm_fusion_import.models import whole_layer
+from llm_fusion_import.presets import piece
 
 
 def _import(tmp_path, preset, name, dtype=torch.bfloat16, tokens=5):
@@ -76,7 +77,7 @@ def test_whole_layer_cut_at_attention(tmp_path, bin_dir, preset):
     projection, residual, post-attention norm, MLP). Every piece matches
     PyTorch's values at the cuts: bit for bit unfused, within a rounding
     fused."""
-    module, inputs = whole_layer(preset, seed=2, tokens=6)
+    module, inputs = whole_layer(preset, seed=2, tokens=6, next_norm=False)
     pieces = import_layer(module, inputs, str(tmp_path), progress=lambda *_: None)
     assert len(pieces) == 2
     norms = {"llama": 1, "qwen3": 3}[preset]  # input norm, and q and k norms in Qwen3

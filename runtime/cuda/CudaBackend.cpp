@@ -637,9 +637,12 @@ void matmulFP8Kernel(const KernelCall &c) {
   if (m == 0 || n == 0)
     return;
   Flat xf(x), xsf(xs), wf(w), wsf(ws);
-  const char *force = std::getenv("LLMF_FP8_GEMM");
-  bool fallback = force && std::string(force) == "fallback";
-  std::string why = "LLMF_FP8_GEMM=fallback";
+  static const bool fallback = [] {
+    const char *force = std::getenv("LLMF_FP8_GEMM");
+    return force && std::string(force) == "fallback";
+  }();
+  std::string why = fallback ? "LLMF_FP8_GEMM=fallback"
+                             : "cuBLASLt's FP8 GEMM needs K and N multiples of 16";
   const auto *xsp = static_cast<const float *>(xsf.data);
   const auto *wsp = static_cast<const float *>(wsf.data);
   if (!fallback && k % 16 == 0 && n % 16 == 0) {
@@ -658,23 +661,13 @@ void matmulFP8Kernel(const KernelCall &c) {
     } else if (mode == Fp8ScaleMode::Block) {
       // cuBLASLt reads the activations' 1x128 scales token-major ([K/128,
       // M] with M innermost; measured on an H200, 2026-12-02: the other
-      // three orders miss the CPU reference), the weights' 128x128 scales
-      // as the op stores them (K's blocks innermost).
-      int64_t kb = (k + 127) / 128, nb = (n + 127) / 128;
-      Scratch xt(size_t(m * kb) * 4), wt(size_t(nb * kb) * 4);
-      const char *layout = std::getenv("LLMF_FP8_BLOCK_SCALES");
-      std::string lay = layout ? layout : "mn-x";
-      const float *xsUse = xsp, *wsUse = wsp;
-      if (lay == "mn" || lay == "mn-x") {
-        check(k::transposeF32(xsp, m, kb, static_cast<float *>(xt.data), stream()), "transpose");
-        xsUse = static_cast<const float *>(xt.data);
-      }
-      if (lay == "mn" || lay == "mn-w") {
-        check(k::transposeF32(wsp, nb, kb, static_cast<float *>(wt.data), stream()), "transpose");
-        wsUse = static_cast<const float *>(wt.data);
-      }
-      if (matmulFP8Lt(xf.data, xsUse, wf.data, wsUse, mode, m, n, k, cudaType(y.dtype()),
-                      y.data(), why))
+      // three orders of the two scale tensors miss the CPU reference), the
+      // weights' 128x128 scales as the op stores them (K's blocks innermost).
+      int64_t kb = (k + 127) / 128;
+      Scratch xt(size_t(m * kb) * 4);
+      check(k::transposeF32(xsp, m, kb, static_cast<float *>(xt.data), stream()), "transpose");
+      if (matmulFP8Lt(xf.data, static_cast<const float *>(xt.data), wf.data, wsp, mode, m, n, k,
+                      cudaType(y.dtype()), y.data(), why))
         return;
     } else if (matmulFP8Lt(xf.data, xsp, wf.data, wsp, mode, m, n, k, cudaType(y.dtype()),
                            y.data(), why)) {

@@ -106,10 +106,11 @@ int llmf_rms_norm_gated(void *x, void *z, const void *w, void *y, int64_t rows, 
 }
 
 /// The FP8 chains (quantChainFp8): mode 0 norm, 1 add + norm (r, rOut),
-/// 2 SiLU-and-mul (r is up); group 0 quantizes by *staticScale.
+/// 2 SiLU-and-mul (r is up); group 0 quantizes by *staticScale; colStride
+/// > 0 writes the scales column-major with that stride (DeepGEMM's layout).
 int llmf_quant_chain(int64_t mode, void *x, void *r, const void *w, void *rOut, void *q,
                      void *scale, const void *staticScale, int64_t rows, int64_t d, int64_t group,
-                     int type, float eps, float bias, void *stream) {
+                     int type, float eps, float bias, int64_t colStride, void *stream) {
   ElemType t = asType(type);
   QuantChainArgs a;
   a.x = contiguousRows(x, t, rows, d);
@@ -123,13 +124,14 @@ int llmf_quant_chain(int64_t mode, void *x, void *r, const void *w, void *rOut, 
   a.staticScale = static_cast<const float *>(staticScale);
   a.q = static_cast<uint8_t *>(q);
   a.scale = static_cast<float *>(scale);
+  a.scaleColumnStride = colStride;
   return quantChainFp8(static_cast<QuantChainMode>(mode), a, asStream(stream));
 }
 
 int llmf_quant_fp8(void *x, void *q, void *scale, int64_t rows, int64_t d, int64_t group,
                    int type, void *stream) {
   return quantFp8(contiguousRows(x, asType(type), rows, d), group, static_cast<uint8_t *>(q),
-                  static_cast<float *>(scale), asStream(stream));
+                  static_cast<float *>(scale), 0, asStream(stream));
 }
 
 int llmf_gated_quant(void *x, void *z, const void *w, void *q, void *scale, int64_t tokens,
@@ -139,7 +141,7 @@ int llmf_gated_quant(void *x, void *z, const void *w, void *q, void *scale, int6
   return rmsNormGatedQuantFp8(contiguousRows(x, t, tokens * heads, d),
                               contiguousRows(z, t, tokens * heads, d),
                               norm(w, wType, eps, 0.0f), beforeGate != 0, heads, group,
-                              static_cast<uint8_t *>(q), static_cast<float *>(scale),
+                              static_cast<uint8_t *>(q), static_cast<float *>(scale), 0,
                               asStream(stream));
 }
 

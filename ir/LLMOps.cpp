@@ -142,11 +142,33 @@ LogicalResult verifyRouting(OpTy op, RankedTensorType input) {
   return success();
 }
 
+/// The shape of a quantization's scales: row-major `lead + [groups]`, or
+/// column-major `[groups, T rounded up to 4]` with T the product of the
+/// leading dims (dynamic if one is). Fails on a T that overflows.
+LogicalResult groupScaleShape(Operation *op, ArrayRef<int64_t> lead, int64_t groups,
+                              bool colMajor, SmallVectorImpl<int64_t> &shape) {
+  shape.assign(lead.begin(), lead.end());
+  shape.push_back(groups);
+  if (!colMajor)
+    return success();
+  int64_t tokens = 1;
+  for (int64_t d : lead) {
+    if (isDyn(d)) {
+      tokens = ShapedType::kDynamic;
+      break;
+    }
+    if (llvm::MulOverflow(tokens, d, tokens) || tokens > INT64_MAX - 3)
+      return op->emitOpError() << "has too many tokens for column-major scales";
+  }
+  shape.assign({groups, isDyn(tokens) ? tokens : (tokens + 3) / 4 * 4});
+  return success();
+}
+
 /// Shared checks of per-group FP8 quantization of `x` into q [shape of x]
-/// and scale [..., D / group_size].
+/// and scale [..., D / group_size] (or column-major, groupScaleShape).
 LogicalResult verifyGroupQuant(Operation *op, RankedTensorType x,
                                int64_t groupSize, RankedTensorType q,
-                               RankedTensorType scale) {
+                               RankedTensorType scale, bool colMajor) {
   if (x.getRank() < 1)
     return op->emitOpError() << "expects x to have rank >= 1, got " << x;
   if (groupSize < 1)
@@ -162,8 +184,9 @@ LogicalResult verifyGroupQuant(Operation *op, RankedTensorType x,
   if (failed(expectShapeAndElt(op, "q", q, x.getShape(),
                                b.getType<Float8E4M3FNType>())))
     return failure();
-  SmallVector<int64_t> scaleShape(x.getShape());
-  scaleShape.back() = d / groupSize;
+  SmallVector<int64_t> scaleShape;
+  if (failed(groupScaleShape(op, x.getShape().drop_back(), d / groupSize, colMajor, scaleShape)))
+    return failure();
   return expectShapeAndElt(op, "scale", scale, scaleShape, b.getF32Type());
 }
 
@@ -448,10 +471,20 @@ LogicalResult MatmulFP8Op::verify() {
            xs.getShape().back() == cols;
   };
   int64_t kb = (k + 127) / 128, nb = (n + 127) / 128;
+  bool blockWeights = ws.getRank() == 2 && ws.getDimSize(0) == nb && ws.getDimSize(1) == kb;
+  if (getXScaleColMajor()) {
+    SmallVector<int64_t> colShape;
+    if (failed(groupScaleShape(*this, lead, kb, true, colShape)))
+      return failure();
+    if (!blockWeights || xs.getRank() != 2 || !shapesCompatible(xs.getShape(), colShape))
+      return emitOpError() << "expects with x_scale_col_major 128-block scales: x_scale ["
+                           << kb << ", T rounded up to 4] and w_scale [" << nb << ", " << kb
+                           << "], got " << xs << " and " << ws;
+    return success();
+  }
   bool perTensor = xs.getRank() == 0 && ws.getRank() == 0;
   bool perToken = rowScale(1) && ws.getRank() == 1 && ws.getDimSize(0) == n;
-  bool block = rowScale(kb) && ws.getRank() == 2 && ws.getDimSize(0) == nb &&
-               ws.getDimSize(1) == kb;
+  bool block = rowScale(kb) && blockWeights;
   if (!perTensor && !perToken && !block)
     return emitOpError() << "expects per-tensor scales (rank 0, rank 0), per-token and channel "
                             "([..., 1], [N]) or 128-blocks ([..., ceil(K/128)], "
@@ -532,7 +565,7 @@ LogicalResult RMSNormGatedOp::verify() { return verifyNorm(*this, getX(), getW()
 
 LogicalResult QuantFP8Op::verify() {
   return verifyGroupQuant(*this, tensorOf(getX()), getGroupSize(),
-                          tensorOf(getQ()), tensorOf(getScale()));
+                          tensorOf(getQ()), tensorOf(getScale()), getScaleColMajor());
 }
 
 LogicalResult QuantFP8StaticOp::verify() {
@@ -605,7 +638,9 @@ static LogicalResult verifyQuantChain(Operation *op, Value x, Value q, Value sca
     return op->emitOpError() << "expects x of rank >= 1, got " << xt;
   if (scaleIn && tensorOf(scaleIn).getRank() != 0)
     return op->emitOpError() << "expects a rank-0 f32 scale, got " << scaleIn.getType();
-  if (groupSize && failed(verifyGroupQuant(op, xt, *groupSize, tensorOf(q), tensorOf(scaleOut))))
+  auto colMajor = op->getAttrOfType<BoolAttr>("scale_col_major");
+  if (groupSize && failed(verifyGroupQuant(op, xt, *groupSize, tensorOf(q), tensorOf(scaleOut),
+                                           colMajor && colMajor.getValue())))
     return failure();
   if (!groupSize &&
       failed(expectShapeAndElt(op, "q", tensorOf(q), xt.getShape(),
@@ -702,8 +737,10 @@ LogicalResult FusedRMSNormGatedQuantFP8Op::verify() {
   if (failed(expectShapeAndElt(*this, "q", q, q.getShape(),
                                b.getType<Float8E4M3FNType>())))
     return failure();
-  SmallVector<int64_t> scaleShape(q.getShape());
-  scaleShape.back() = width / groupSize;
+  SmallVector<int64_t> scaleShape;
+  if (failed(groupScaleShape(*this, q.getShape().drop_back(), width / groupSize,
+                             getScaleColMajor(), scaleShape)))
+    return failure();
   return expectShapeAndElt(*this, "scale", tensorOf(getScale()), scaleShape,
                            b.getF32Type());
 }

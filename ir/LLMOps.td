@@ -252,9 +252,13 @@ def LLM_MatmulFP8Op : LLM_Op<"matmul_fp8"> {
     (`x_scale [..., ceil(K/128)]` per 1x128 group, `w_scale [ceil(N/128),
     ceil(K/128)]` per 128x128 block). `y = sum over K-blocks of x_scale *
     w_scale * (x . w)` accumulated in fp32, one rounding to y's type.
+    `x_scale_col_major` (block mode): x_scale is DeepGEMM's column-major
+    [ceil(K/128), T padded to 4], as quant_fp8 writes it with
+    `scale_col_major`.
   }];
   let arguments = (ins LLM_FP8Tensor:$x, LLM_F32Tensor:$x_scale, LLM_FP8Tensor:$w,
-                       LLM_F32Tensor:$w_scale);
+                       LLM_F32Tensor:$w_scale,
+                       DefaultValuedAttr<BoolAttr, "false">:$x_scale_col_major);
   let results = (outs LLM_FloatTensor:$y);
   let assemblyFormat = [{
     $x `,` $x_scale `,` $w `,` $w_scale attr-dict `:` functional-type(operands, results)
@@ -358,8 +362,12 @@ def LLM_QuantFP8Op : LLM_Op<"quant_fp8"> {
   let description = [{
     Per group of `group_size` elements: `s = max(amax, 1e-10) / 448`,
     `q = fp8(x / s)`. `group_size == D` is per-token quantization.
+    `scale_col_major` writes the scales column-major, padded to 4 tokens
+    (DeepGEMM's layout, as FlashInfer and vLLM's block-FP8 GEMMs read it):
+    scale [D / group_size, T rounded up to 4] with T the product of x's
+    leading dims, the padding 0.
   }];
-  let arguments = (ins LLM_FloatTensor:$x, I64Attr:$group_size);
+  let arguments = (ins LLM_FloatTensor:$x, I64Attr:$group_size, DefaultValuedAttr<BoolAttr, "false">:$scale_col_major);
   let results = (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale);
   let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -446,12 +454,13 @@ def LLM_FusedRMSNormGatedQuantFP8Op : LLM_Op<"fused_rms_norm_gated_quant_fp8",
   let summary = "rms_norm_gated on [N*H, D] -> reshape to [N, H*D] -> quant_fp8";
   let description = [{
     A quantization group never straddles two heads: `group_size` divides D.
-    Results: q [N, H*D] in f8E4M3FN and scale [N, H*D / group_size] in f32.
+    Results: q [N, H*D] in f8E4M3FN and scale [N, H*D / group_size] in f32
+    (or column-major, as quant_fp8's `scale_col_major`).
   }];
   let arguments = !con((ins LLM_FloatTensor:$x, LLM_FloatTensor:$z,
                             LLM_FloatTensor:$w), NormAttrs,
                        (ins DefaultValuedAttr<BoolAttr, "true">:$norm_before_gate,
-                            I64Attr:$group_size));
+                            I64Attr:$group_size, DefaultValuedAttr<BoolAttr, "false">:$scale_col_major));
   let results = (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale);
   let assemblyFormat = "$x `,` $z `,` $w attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -461,7 +470,8 @@ def LLM_FusedRMSNormGatedQuantFP8Op : LLM_Op<"fused_rms_norm_gated_quant_fp8",
 // The FP8 serving chains: a norm (after a residual add or an all-reduce)
 // or SiLU-and-mul, rounded to x's type as the unfused op rounds it, then
 // FP8-quantized in the same launch; dynamic per-group (`group_size`, results
-// q and scale) or static per-tensor (a rank-0 f32 `scale` operand).
+// q and scale, `scale_col_major` as quant_fp8's) or static per-tensor (a
+// rank-0 f32 `scale` operand).
 class LLM_FusedQuantOp<string mnemonic, string what, dag operands, dag outs,
                        list<Trait> traits = []>
     : LLM_Op<mnemonic, traits> {
@@ -480,7 +490,8 @@ class LLM_FusedNormQuantOp<string mnemonic, string what, dag operands, dag outs,
 
 def LLM_FusedRMSNormQuantFP8Op : LLM_FusedNormQuantOp<"fused_rms_norm_quant_fp8",
     "rms_norm -> quant_fp8 in one op",
-    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w, I64Attr:$group_size),
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w, I64Attr:$group_size,
+         DefaultValuedAttr<BoolAttr, "false">:$scale_col_major),
     (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale), "1">;
 def LLM_FusedRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<"fused_rms_norm_quant_fp8_static",
     "rms_norm -> quant_fp8_static in one op",
@@ -488,7 +499,8 @@ def LLM_FusedRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<"fused_rms_norm_quan
     (outs LLM_FP8Tensor:$q), "1">;
 def LLM_FusedAddRMSNormQuantFP8Op : LLM_FusedNormQuantOp<"fused_add_rms_norm_quant_fp8",
     "fused_add_rms_norm -> quant_fp8 in one op",
-    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual, LLM_FloatTensor:$w, I64Attr:$group_size),
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual, LLM_FloatTensor:$w, I64Attr:$group_size,
+         DefaultValuedAttr<BoolAttr, "false">:$scale_col_major),
     (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale, LLM_FloatTensor:$residual_out), "2">;
 def LLM_FusedAddRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
     "fused_add_rms_norm_quant_fp8_static", "fused_add_rms_norm -> quant_fp8_static in one op",
@@ -497,7 +509,8 @@ def LLM_FusedAddRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
     (outs LLM_FP8Tensor:$q, LLM_FloatTensor:$residual_out), "2">;
 def LLM_FusedAllReduceRMSNormQuantFP8Op : LLM_FusedNormQuantOp<
     "fused_all_reduce_rms_norm_quant_fp8", "fused_all_reduce_rms_norm -> quant_fp8 in one op",
-    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w, I64Attr:$group_size),
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$w, I64Attr:$group_size,
+         DefaultValuedAttr<BoolAttr, "false">:$scale_col_major),
     (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale, LLM_FloatTensor:$all_reduce_out), "1">;
 def LLM_FusedAllReduceRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
     "fused_all_reduce_rms_norm_quant_fp8_static",
@@ -507,7 +520,8 @@ def LLM_FusedAllReduceRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
 def LLM_FusedAllReduceAddRMSNormQuantFP8Op : LLM_FusedNormQuantOp<
     "fused_all_reduce_add_rms_norm_quant_fp8",
     "fused_all_reduce_add_rms_norm -> quant_fp8 in one op",
-    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual, LLM_FloatTensor:$w, I64Attr:$group_size),
+    (ins LLM_FloatTensor:$x, LLM_FloatTensor:$residual, LLM_FloatTensor:$w, I64Attr:$group_size,
+         DefaultValuedAttr<BoolAttr, "false">:$scale_col_major),
     (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale, LLM_FloatTensor:$residual_out), "2">;
 def LLM_FusedAllReduceAddRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
     "fused_all_reduce_add_rms_norm_quant_fp8_static",
@@ -517,7 +531,8 @@ def LLM_FusedAllReduceAddRMSNormQuantFP8StaticOp : LLM_FusedNormQuantOp<
     (outs LLM_FP8Tensor:$q, LLM_FloatTensor:$residual_out), "2">;
 def LLM_FusedSiluMulQuantFP8Op : LLM_FusedQuantOp<"fused_silu_mul_quant_fp8",
     "silu(gate) * up -> quant_fp8 in one op (the MLP's activation before down_proj)",
-    (ins LLM_FloatTensor:$gate, LLM_FloatTensor:$up, I64Attr:$group_size),
+    (ins LLM_FloatTensor:$gate, LLM_FloatTensor:$up, I64Attr:$group_size,
+         DefaultValuedAttr<BoolAttr, "false">:$scale_col_major),
     (outs LLM_FP8Tensor:$q, LLM_F32Tensor:$scale), [AllTypesMatch<["gate", "up"]>]>;
 def LLM_FusedSiluMulQuantFP8StaticOp : LLM_FusedQuantOp<"fused_silu_mul_quant_fp8_static",
     "silu(gate) * up -> quant_fp8_static in one op",

@@ -86,20 +86,36 @@ __device__ __forceinline__ void groupCodes(const float (&v)[N], float s, uint32_
 }
 
 /// Quantizes `g` values at `vals` (any float type, stride 1) into q,
-/// lane-parallel; the scale goes to *scale. Every lane of the warp calls it.
+/// lane-parallel, and returns the group's scale to every lane. Every lane
+/// of the warp calls it.
 template <typename S>
-__device__ __forceinline__ void quantGroupWarp(const S *vals, int64_t g, uint8_t *q,
-                                               float *scale, int lane) {
+__device__ __forceinline__ float quantGroupWarp(const S *vals, int64_t g, uint8_t *q, int lane) {
   float amax = 0.0f;
   for (int64_t e = lane; e < g; e += 32)
     amax = maxNaN(amax, fabsf(toFloat(vals[e])));
   amax = teamMaxNaN(amax, 32);
   float s = groupScale(amax, isnan(amax));
-  if (lane == 0)
-    *scale = s;
   GroupDivider div(s);
   for (int64_t e = lane; e < g; e += 32)
     q[e] = toFp8(div(toFloat(vals[e])));
+  return s;
+}
+
+/// Stores group `grp`'s scale of `row` (of `rows`): row-major [rows, groups]
+/// when colStride is 0, else column-major [groups, colStride >= rows]
+/// (DeepGEMM's layout), where the last row's writer also zeroes the
+/// padding rows, so every element of the tensor is defined.
+__device__ __forceinline__ void storeGroupScale(float *scale, int64_t row, int64_t grp,
+                                                int64_t groups, int64_t rows,
+                                                int64_t colStride, float s) {
+  if (colStride == 0) {
+    scale[row * groups + grp] = s;
+    return;
+  }
+  scale[grp * colStride + row] = s;
+  if (row == rows - 1)
+    for (int64_t r = rows; r < colStride; ++r)
+      scale[grp * colStride + r] = 0.0f;
 }
 
 /// NaN-propagating max over the whole block (blockDim.x a multiple of 32).

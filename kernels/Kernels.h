@@ -82,16 +82,19 @@ cudaError_t rmsNormGated(RowView x, RowView z, NormParams p, bool normBeforeGate
 cudaError_t qkRmsNorm(RowView q, RowView k, NormParams pq, NormParams pk,
                       RowView qOut, RowView kOut, cudaStream_t stream);
 /// rms_norm_gated on [N*H, D] rounded to x's type, then FP8 group quant of
-/// each token's H*D values: q [N, H*D] (e4m3 bytes), scale [N, H*D/group].
+/// each token's H*D values: q [N, H*D] (e4m3 bytes), scale [N, H*D/group]
+/// (scaleColStride 0), or column-major [H*D/group, scaleColStride >= N]
+/// with the padding zeroed (DeepGEMM's layout).
 cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBeforeGate,
                                  int64_t heads, int64_t groupSize, uint8_t *q,
-                                 float *scale, cudaStream_t stream);
+                                 float *scale, int64_t scaleColStride, cudaStream_t stream);
 
 
 // Quantization ----------------------------------------------------------------
-/// Per-group dynamic FP8: scale = max(amax, 1e-10) / 448, q = fp8(x / scale).
+/// Per-group dynamic FP8: scale = max(amax, 1e-10) / 448, q = fp8(x / scale);
+/// scales row-major, or column-major as rmsNormGatedQuantFp8's.
 cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
-                     cudaStream_t stream);
+                     int64_t scaleColStride, cudaStream_t stream);
 /// q = fp8(x / scale[0]) over n contiguous elements.
 cudaError_t quantFp8Static(const void *x, ElemType type, int64_t n, const float *scale,
                            uint8_t *q, cudaStream_t stream);
@@ -109,6 +112,9 @@ struct QuantChainArgs {
   const float *staticScale = nullptr;
   uint8_t *q = nullptr;
   float *scale = nullptr;
+  /// 0: scales row-major [rows, groups]; > 0 (>= rows): column-major, group
+  /// g of row r at g * scaleColumnStride + r (DeepGEMM's layout).
+  int64_t scaleColumnStride = 0;
 };
 cudaError_t quantChainFp8(QuantChainMode mode, QuantChainArgs args, cudaStream_t stream);
 

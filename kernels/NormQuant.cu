@@ -22,12 +22,13 @@
 namespace llmf::kernels {
 namespace {
 
-/// groupLanes > 0: a group is that many consecutive lanes (a power of two
-/// <= 32); 0: the whole row is one group (per token).
+/// One row a block, in registers. groupShift >= 0: a group is 2^groupShift
+/// consecutive lanes (at most 32); -1: the whole row is one group (per
+/// token).
 template <QuantChainMode MODE, typename T, typename W, int VEC, int ITEMS, bool STATIC,
           bool PASS>
 __global__ void __launch_bounds__(1024)
-    quantChainRowKernel(QuantChainArgs a, float invD, int groupLanes, int64_t groupsPerRow) {
+    quantChainRowKernel(QuantChainArgs a, float invD, int groupShift, int64_t groupsPerRow) {
   pdlEnter();
   const int64_t row = blockIdx.x;
   const int t = threadIdx.x, threads = blockDim.x;
@@ -66,6 +67,8 @@ __global__ void __launch_bounds__(1024)
     const float rs = rmsScale(blockSum(ss), invD, a.p.epsilon);
 #pragma unroll
     for (int i = 0; i < ITEMS; ++i) {
+      // After the reduction: loading the weight with the row measured
+      // slower on the H200 (T = 1: 2.77 against 2.59 us; docs/fp8.md).
       float w[VEC];
       loadVec<W, VEC>(static_cast<const W *>(a.p.weight) + (int64_t(i) * threads + t) * VEC, w);
 #pragma unroll
@@ -91,6 +94,7 @@ __global__ void __launch_bounds__(1024)
       for (int j = 0; j < VEC; ++j)
         amax[i] = maxNaN(amax[i], fabsf(v[i][j]));
     }
+    const int groupLanes = groupShift >= 0 ? 1 << groupShift : 0;
     if (groupLanes > 0) {
 #pragma unroll
       for (int i = 0; i < ITEMS; ++i)
@@ -110,9 +114,10 @@ __global__ void __launch_bounds__(1024)
       s[i] = groupScale(amax[i], isnan(amax[i]));
       if (groupLanes > 0) {
         if ((t & (groupLanes - 1)) == 0)
-          a.scale[row * groupsPerRow + (int64_t(i) * threads + t) / groupLanes] = s[i];
+          storeGroupScale(a.scale, row, (i * threads + t) >> groupShift, groupsPerRow,
+                          a.x.rows, a.scaleColumnStride, s[i]);
       } else if (t == 0 && i == 0) {
-        a.scale[row] = s[i];
+        storeGroupScale(a.scale, row, 0, 1, a.x.rows, a.scaleColumnStride, s[i]);
       }
     }
   }
@@ -127,6 +132,53 @@ __global__ void __launch_bounds__(1024)
     else
       *reinterpret_cast<uint32_t *>(qr) = words[0];
   }
+}
+
+/// SiLU-and-mul + FP8 per group (or static): nothing spans a row, so a team
+/// of TEAM lanes (one 16-byte vector each) owns a group of TEAM * VEC values
+/// and a flat grid of 256-thread blocks covers every (row, group). A block
+/// per row would leave long MLP rows (I = 14336: 896 threads of many
+/// registers) at one block an SM, and one SM at T = 1. Static scales run
+/// TEAM = 1 over chunks of one vector.
+template <typename T, int VEC, int TEAM, bool STATIC>
+__global__ void __launch_bounds__(256)
+    siluMulQuantTeamKernel(QuantChainArgs a, int64_t groupSize, int64_t groups) {
+  pdlEnter();
+  const int lane = threadIdx.x % TEAM;
+  const int64_t rows = a.x.rows;
+  const int64_t id = int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM;
+  const bool active = id < rows * groups;
+  const int64_t row = active ? id / groups : 0, grp = active ? id % groups : 0;
+  const int64_t e = grp * groupSize + int64_t(lane) * VEC;
+  float v[VEC], amax = 0.0f;
+  if (active) {
+    float u[VEC];
+    loadVec<T, VEC>(rowPtr<T>(a.x, row) + e, v);
+    loadVec<T, VEC>(rowPtr<T>(a.aux, row) + e, u);
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) {
+      v[j] = roundTo<T>(roundTo<T>(siluf(v[j])) * u[j]);
+      amax = maxNaN(amax, fabsf(v[j]));
+    }
+  }
+  float s;
+  if constexpr (STATIC) {
+    s = *a.staticScale;
+  } else {
+    amax = teamMaxNaN(amax, TEAM); // every lane takes part: inactive ones return after
+    s = groupScale(amax, isnan(amax));
+  }
+  if (!active)
+    return;
+  uint32_t words[VEC / 4];
+  groupCodes(v, s, words);
+  uint8_t *qr = a.q + row * a.x.rowLength + e;
+  if constexpr (VEC == 8)
+    *reinterpret_cast<uint2 *>(qr) = make_uint2(words[0], words[1]);
+  else
+    *reinterpret_cast<uint32_t *>(qr) = words[0];
+  if (!STATIC && lane == 0)
+    storeGroupScale(a.scale, row, grp, groups, rows, a.scaleColumnStride, s);
 }
 
 /// The general path: a block per row, the row staged in shared memory as
@@ -165,9 +217,11 @@ __global__ void quantChainGeneralKernel(QuantChainArgs a, float invD, int64_t gr
   }
   const int64_t groups = d / groupSize;
   const int warps = blockDim.x / 32, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  for (int64_t g = warp; g < groups; g += warps)
-    quantGroupWarp(buf + g * groupSize, groupSize, a.q + row * d + g * groupSize,
-                   a.scale + row * groups + g, lane);
+  for (int64_t g = warp; g < groups; g += warps) {
+    float s = quantGroupWarp(buf + g * groupSize, groupSize, a.q + row * d + g * groupSize, lane);
+    if (lane == 0)
+      storeGroupScale(a.scale, row, g, groups, a.x.rows, a.scaleColumnStride, s);
+  }
 }
 
 bool aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -197,12 +251,12 @@ cudaError_t launchQuantChain(QuantChainArgs a, cudaStream_t stream) {
         items = it;
         break;
       }
-  int groupLanes = 0;
+  int groupShift = -1;
   bool groupsFit = isStatic || a.groupSize == d;
   if (!isStatic && a.groupSize != d && a.groupSize % kVec == 0) {
     int64_t lanes = a.groupSize / kVec;
     if (lanes <= 32 && (lanes & (lanes - 1)) == 0) {
-      groupLanes = int(lanes);
+      groupShift = __builtin_ctzll(uint64_t(lanes));
       groupsFit = true;
     }
   }
@@ -210,13 +264,37 @@ cudaError_t launchQuantChain(QuantChainArgs a, cudaStream_t stream) {
                     rowsAligned(a.aux, sizeof(T)) && rowsAligned(a.passOut, sizeof(T)) &&
                     (MODE == QuantChainMode::SiluMul || aligned16(a.p.weight)) &&
                     aligned16(a.q) && (d % 16) == 0;
+  // SiLU-and-mul by groups of a power-of-two number of vectors (or static):
+  // the flat team grid.
+  const bool siluTeams = MODE == QuantChainMode::SiluMul && (isStatic || groupShift >= 0) &&
+                         d % kVec == 0 && rowsAligned(a.x, sizeof(T)) &&
+                         rowsAligned(a.aux, sizeof(T)) && aligned16(a.q);
+  if (siluTeams) {
+    const int team = isStatic ? 1 : 1 << groupShift;
+    const int64_t groupSize = isStatic ? kVec : a.groupSize, groups = d / groupSize;
+    const int64_t threads = rows * groups * team;
+    if (threads / team / groups != rows || threads > (int64_t(1) << 31) * 255)
+      return invalid("quantChainFp8: too many SiLU-and-mul groups for one launch");
+    dim3 grid(unsigned((threads + 255) / 256));
+    auto launch = [&](auto teamTag) {
+      constexpr int kTeam = decltype(teamTag)::value;
+      if (isStatic)
+        launchKernel(siluMulQuantTeamKernel<T, kVec, 1, true>, grid, 256, 0, stream, a,
+                     groupSize, groups);
+      else
+        launchKernel(siluMulQuantTeamKernel<T, kVec, kTeam, false>, grid, 256, 0, stream, a,
+                     groupSize, groups);
+    };
+    withSize<1, 2, 4, 8, 16, 32>(team, launch);
+    return cudaGetLastError();
+  }
   if (regs) {
     const int threads = int(d / kVec / items);
     const int64_t groupsPerRow = isStatic ? 1 : d / a.groupSize;
     auto launch = [&](auto itemsTag, auto staticTag, auto passTag) {
       launchKernel(quantChainRowKernel<MODE, T, W, kVec, decltype(itemsTag)::value,
                                        decltype(staticTag)::value, decltype(passTag)::value>,
-                   dim3(unsigned(rows)), threads, 0, stream, a, invD, groupLanes, groupsPerRow);
+                   dim3(unsigned(rows)), threads, 0, stream, a, invD, groupShift, groupsPerRow);
     };
     auto withFlags = [&](auto itemsTag) {
       using B0 = std::false_type;

@@ -19,18 +19,26 @@
 namespace llmf::kernels {
 namespace {
 
+/// Column-major scales of the gated kernel (stride 0: row-major): a
+/// token's groups are its heads' groups in order.
+struct ColScales {
+  int64_t stride = 0, groupsPerToken = 1, tokens = 0;
+};
+
 /// A warp per (row, group).
 template <typename T>
 __global__ void quantKernel(RowView x, int64_t groupSize, int64_t groups, uint8_t *q,
-                            float *scale) {
+                            float *scale, int64_t colStride) {
   pdlEnter();
   int warpsPerBlock = blockDim.x / 32, lane = threadIdx.x % 32;
   int64_t id = int64_t(blockIdx.x) * warpsPerBlock + threadIdx.x / 32;
   if (id >= x.rows * groups)
     return;
   int64_t row = id / groups, grp = id % groups;
-  quantGroupWarp(rowPtr<T>(x, row) + grp * groupSize, groupSize,
-                 q + row * x.rowLength + grp * groupSize, scale + id, lane);
+  float s = quantGroupWarp(rowPtr<T>(x, row) + grp * groupSize, groupSize,
+                           q + row * x.rowLength + grp * groupSize, lane);
+  if (lane == 0)
+    storeGroupScale(scale, row, grp, groups, x.rows, colStride, s);
 }
 
 /// A team of TEAM = group / VEC lanes per (row, group): one 16-byte load a
@@ -38,7 +46,7 @@ __global__ void quantKernel(RowView x, int64_t groupSize, int64_t groups, uint8_
 /// power-of-two number of vectors up to 32 (every model's 128).
 template <typename T, int VEC, int TEAM>
 __global__ void quantTeamKernel(RowView x, int64_t groupSize, int64_t groups, uint8_t *q,
-                                float *scale) {
+                                float *scale, int64_t colStride) {
   pdlEnter();
   const int lane = threadIdx.x % TEAM;
   const int64_t id = int64_t(blockIdx.x) * (blockDim.x / TEAM) + threadIdx.x / TEAM;
@@ -64,7 +72,7 @@ __global__ void quantTeamKernel(RowView x, int64_t groupSize, int64_t groups, ui
   else
     *reinterpret_cast<uint32_t *>(qr) = words[0];
   if (lane == 0)
-    scale[id] = s;
+    storeGroupScale(scale, row, grp, groups, x.rows, colStride, s);
 }
 
 template <typename T>
@@ -88,7 +96,7 @@ __global__ void quantStaticKernel(const T *x, int64_t n, const float *scale, uin
 template <typename T, typename W, int VEC, int TEAM, bool BEFORE, int ROWS>
 __global__ void __launch_bounds__(256, ROWS == 1 ? 5 : 3)
     gatedQuantTeamKernel(RowView x, RowView z, NormParams p, float invD, int groupLanes,
-                         int groupsPerRow, uint8_t *q, float *scale) {
+                         int groupsPerRow, uint8_t *q, float *scale, ColScales cols) {
   pdlEnter();
   const int lane = threadIdx.x % TEAM;
   const int64_t teams = blockDim.x / TEAM, d = x.rowLength, e = int64_t(lane) * VEC;
@@ -152,8 +160,14 @@ __global__ void __launch_bounds__(256, ROWS == 1 ? 5 : 3)
       else
         *reinterpret_cast<uint32_t *>(qr) = words[0];
       // groupLanes is a power of two: the group's first lane and its index.
-      if ((lane & (groupLanes - 1)) == 0)
-        scale[row * groupsPerRow + (lane >> (__ffs(groupLanes) - 1))] = s;
+      if ((lane & (groupLanes - 1)) == 0) {
+        const int64_t id = row * groupsPerRow + (lane >> (__ffs(groupLanes) - 1));
+        if (cols.stride == 0)
+          scale[id] = s;
+        else // a token's groups are its heads' groups in order
+          storeGroupScale(scale, id / cols.groupsPerToken, id % cols.groupsPerToken,
+                          cols.groupsPerToken, cols.tokens, cols.stride, s);
+      }
     }
   }
 }
@@ -183,7 +197,8 @@ int gatedQuantTeam(const RowView &x, const RowView &z, const NormParams &p, size
 /// memory, then quantize its groups (a warp per group). The general path.
 template <typename T, typename W>
 __global__ void gatedQuantKernel(RowView x, RowView z, NormParams p, bool beforeGate,
-                                 int64_t heads, int64_t groupSize, uint8_t *q, float *scale) {
+                                 int64_t heads, int64_t groupSize, uint8_t *q, float *scale,
+                                 int64_t colStride) {
   pdlEnter();
   extern __shared__ float buf[];
   int64_t n = blockIdx.x, d = x.rowLength, width = heads * d;
@@ -212,9 +227,11 @@ __global__ void gatedQuantKernel(RowView x, RowView z, NormParams p, bool before
   }
   __syncthreads();
   int64_t groups = width / groupSize;
-  for (int64_t g = warp; g < groups; g += warps)
-    quantGroupWarp(buf + g * groupSize, groupSize, q + n * width + g * groupSize,
-                   scale + n * groups + g, lane);
+  for (int64_t g = warp; g < groups; g += warps) {
+    float s = quantGroupWarp(buf + g * groupSize, groupSize, q + n * width + g * groupSize, lane);
+    if (lane == 0)
+      storeGroupScale(scale, n, g, groups, x.rows / heads, colStride, s);
+  }
 }
 
 /// Launches the gated norm + quant for x of type T and w of type W: the
@@ -222,7 +239,7 @@ __global__ void gatedQuantKernel(RowView x, RowView z, NormParams p, bool before
 template <typename T, typename W>
 cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate,
                              int64_t heads, int64_t groupSize, uint8_t *q, float *scale,
-                             cudaStream_t stream) {
+                             int64_t colStride, cudaStream_t stream) {
   constexpr int kVec = 16 / sizeof(T);
   int lanes = 0;
   int team = gatedQuantTeam(x, z, p, sizeof(T), sizeof(W), kVec, groupSize, lanes);
@@ -239,8 +256,9 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
       if (rows == 2)
         kernel = beforeGate ? gatedQuantTeamKernel<T, W, kVec, kTeam, true, 2>
                             : gatedQuantTeamKernel<T, W, kVec, kTeam, false, 2>;
+      ColScales cols{colStride, heads * (x.rowLength / groupSize), x.rows / heads};
       launchKernel(kernel, grid, 256, 0, stream, x, z, p, 1.0f / float(x.rowLength), lanes,
-                   int(x.rowLength / groupSize), q, scale);
+                   int(x.rowLength / groupSize), q, scale, cols);
     };
     withSize<1, 2, 4, 8, 16, 32>(team, launch);
     return cudaGetLastError();
@@ -256,7 +274,7 @@ cudaError_t launchGatedQuant(RowView x, RowView z, NormParams p, bool beforeGate
   if (smem > 48 * 1024)
     cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   launchKernel(kernel, tokens, threads, smem, stream, x, z, p, beforeGate, heads, groupSize, q,
-               scale);
+               scale, colStride);
   return cudaGetLastError();
 }
 
@@ -338,7 +356,7 @@ cudaError_t dequantFp8(const uint8_t *q, int64_t rows, int64_t cols, const float
 void setGatedQuantTuning(GatedQuantTuning t) { gGatedTuning = t; }
 
 cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
-                     cudaStream_t stream) {
+                     int64_t scaleColStride, cudaStream_t stream) {
   if (groupSize < 1 || x.rowLength % groupSize != 0)
     return invalid("quantFp8: group_size must divide the row length");
   int64_t groups = x.rowLength / groupSize, total = x.rows * groups;
@@ -358,12 +376,13 @@ cudaError_t quantFp8(RowView x, int64_t groupSize, uint8_t *q, float *scale,
       dim3 teamGrid((total * team + 255) / 256);
       auto launch = [&](auto tag) {
         launchKernel(quantTeamKernel<T, kVec, decltype(tag)::value>, teamGrid, block, 0, stream,
-                     x, groupSize, groups, q, scale);
+                     x, groupSize, groups, q, scale, scaleColStride);
       };
       withSize<1, 2, 4, 8, 16, 32>(team, launch);
       return cudaGetLastError();
     }
-    launchKernel(quantKernel<T>, grid, block, 0, stream, x, groupSize, groups, q, scale);
+    launchKernel(quantKernel<T>, grid, block, 0, stream, x, groupSize, groups, q, scale,
+                 scaleColStride);
     return cudaGetLastError();
   });
 }
@@ -383,7 +402,7 @@ cudaError_t quantFp8Static(const void *x, ElemType type, int64_t n, const float 
 
 cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBeforeGate,
                                  int64_t heads, int64_t groupSize, uint8_t *q, float *scale,
-                                 cudaStream_t stream) {
+                                 int64_t scaleColStride, cudaStream_t stream) {
   if (heads < 1 || x.rows % heads != 0)
     return invalid("rmsNormGatedQuantFp8: rows must be a multiple of the head count");
   if (groupSize < 1 || x.rowLength % groupSize != 0)
@@ -397,7 +416,7 @@ cudaError_t rmsNormGatedQuantFp8(RowView x, RowView z, NormParams p, bool normBe
     return withFloatType(p.weightType, types, [&](auto w) {
       return launchGatedQuant<typename decltype(t)::type, typename decltype(w)::type>(
           withRowDivision(x), withRowDivision(z), p, normBeforeGate, heads, groupSize, q, scale,
-          stream);
+          scaleColStride, stream);
     });
   });
 }

@@ -199,4 +199,41 @@ def LLMFuseNormQuant : FusionPass<"llm-fuse-norm-quant",
   }];
 }
 
+def LLMFP8ScaleLayout : Pass<"llm-fp8-scale-layout", "::mlir::func::FuncOp"> {
+  let summary = "Give each FP8 quantization the scale layout its linears read";
+  let description = [{
+    A dynamic FP8 quantization (`quant_fp8` and every fused op that ends in
+    one) writes its scales row-major `[..., D / group_size]` (the contract)
+    or, with `scale_col_major`, column-major `[D / group_size, T rounded up
+    to 4]` (DeepGEMM's layout: what FlashInfer's and vLLM's block-FP8 GEMMs
+    read, and the order cuBLASLt reads 1x128 activation scales in, so the
+    runtime's FP8 linear skips its transpose). Where every user of the
+    scales is a `matmul_fp8` reading them as `x_scale` (block mode), the
+    producer and those linears switch to `layout`; scales with any other
+    user (a function result, another op) keep theirs. Not in
+    `--llm-fusion-pipeline`; run it after (fused producers carry the
+    attribute) or before (the fusions copy it).
+
+    Before:
+    ```mlir
+    %q, %s = llm.quant_fp8 %y {group_size = 128 : i64} : (tensor<6x7168xbf16>) -> (tensor<6x7168xf8E4M3FN>, tensor<6x56xf32>)
+    %o = llm.matmul_fp8 %q, %s, %w, %ws : (..., tensor<6x56xf32>, ...) -> tensor<6x256xbf16>
+    ```
+    After (`layout=col-major`, the default):
+    ```mlir
+    %q, %s = llm.quant_fp8 %y {group_size = 128 : i64, scale_col_major = true} : (tensor<6x7168xbf16>) -> (tensor<6x7168xf8E4M3FN>, tensor<56x8xf32>)
+    %o = llm.matmul_fp8 %q, %s, %w, %ws {x_scale_col_major = true} : (..., tensor<56x8xf32>, ...) -> tensor<6x256xbf16>
+    ```
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+  let options = [
+    Option<"layout", "layout", "std::string", "\"col-major\"",
+           "The layout to give scales that only FP8 linears read: col-major or row-major">,
+  ];
+  let statistics = [
+    Statistic<"numChanged", "num-changed", "Quantizations whose scale layout changed">,
+    Statistic<"numKept", "num-kept", "Quantizations kept: their scales have another user">,
+  ];
+}
+
 #endif // LLM_FUSION_PASSES_TD

@@ -315,9 +315,9 @@ Types inferMatmul(const Types &in, const OpAttrs &attrs, const Types &) {
   return {out};
 }
 
-Types inferMatmulFP8(const Types &in, const OpAttrs &, const Types &declared) {
+Types inferMatmulFP8(const Types &in, const OpAttrs &attrs, const Types &declared) {
   const TensorType &x = in[0], &w = in[2];
-  fp8ScaleMode(x, in[1], w, in[3]);
+  fp8ScaleMode(x, in[1], w, in[3], attrs.xScaleColMajor);
   if (declared.empty() || !isFloat(declared[0].dtype) || declared[0].dtype == DType::F8E4M3FN)
     fail("matmul_fp8 needs a declared f32, f16 or bf16 result type");
   TensorType out{declared[0].dtype, x.shape};
@@ -348,7 +348,21 @@ Types inferRMSNormGated(const Types &in, const OpAttrs &, const Types &) {
   return {in[0]};
 }
 
-TensorType quantScaleType(const TensorType &x, int64_t groupSize) {
+/// The product of x's leading dims (-1 if one is dynamic).
+int64_t leadingTokens(const TensorType &x) {
+  int64_t tokens = 1;
+  for (size_t i = 0; i + 1 < x.shape.size(); ++i) {
+    if (x.shape[i] < 0)
+      return -1;
+    if (__builtin_mul_overflow(tokens, x.shape[i], &tokens) || tokens > INT64_MAX - 3)
+      fail("too many tokens in ", x.str(), " for column-major scales");
+  }
+  return tokens;
+}
+
+/// Scales of x quantized in groups: row-major [..., D / groupSize], or
+/// column-major [D / groupSize, T rounded up to 4].
+TensorType quantScaleType(const TensorType &x, int64_t groupSize, bool colMajor) {
   int64_t d = lastDim(x);
   if (groupSize < 1)
     fail("group_size must be >= 1, got ", groupSize);
@@ -358,6 +372,10 @@ TensorType quantScaleType(const TensorType &x, int64_t groupSize) {
     fail("group_size ", groupSize, " must divide the last dim ", d);
   TensorType scale{DType::F32, x.shape};
   scale.shape.back() = d / groupSize;
+  if (colMajor) {
+    int64_t tokens = leadingTokens(x);
+    scale.shape = {d / groupSize, tokens < 0 ? -1 : colMajorScaleStride(tokens)};
+  }
   return scale;
 }
 
@@ -365,7 +383,7 @@ Types inferQuantFP8(const Types &in, const OpAttrs &attrs, const Types &) {
   expectFloat(in[0], "x");
   expectRank(in[0], 1, "x");
   return {TensorType{DType::F8E4M3FN, in[0].shape},
-          quantScaleType(in[0], attrs.groupSize)};
+          quantScaleType(in[0], attrs.groupSize, attrs.scaleColMajor)};
 }
 
 Types inferQuantFP8Static(const Types &in, const OpAttrs &, const Types &) {
@@ -395,7 +413,7 @@ Types inferQuantChain(const Types &in, const OpAttrs &attrs, const Types &) {
     if (!s.shape.empty())
       fail("scale must be a rank-0 tensor, got ", s.str());
   } else {
-    out.push_back(quantScaleType(x, attrs.groupSize));
+    out.push_back(quantScaleType(x, attrs.groupSize, attrs.scaleColMajor));
   }
   if (THROUGH)
     out.push_back(x);
@@ -493,9 +511,9 @@ Types inferGatedQuant(const Types &in, const OpAttrs &attrs, const Types &declar
     else if (dynamicAt < 0 && known != n)
       fail("q ", shapeToString(qShape), " does not hold the ", n, " tokens of x");
   }
-  Shape scaleShape = qShape;
-  scaleShape.back() = heads * d / attrs.groupSize;
-  return {TensorType{DType::F8E4M3FN, qShape}, TensorType{DType::F32, scaleShape}};
+  TensorType q{DType::F8E4M3FN, qShape};
+  TensorType qAsFloat{DType::F32, qShape};
+  return {q, quantScaleType(qAsFloat, attrs.groupSize, attrs.scaleColMajor)};
 }
 
 Types inferQKNorm(const Types &in, const OpAttrs &, const Types &) {
@@ -509,6 +527,7 @@ Types inferQKNorm(const Types &in, const OpAttrs &, const Types &) {
 
 const std::vector<std::string_view> kNorm = {"epsilon"};
 const std::vector<std::string_view> kNormOpt = {"weight_bias"};
+const std::vector<std::string_view> kNormQuantOpt = {"weight_bias", "scale_col_major"};
 const std::vector<std::string_view> kRouting = {"n_group", "topk_group", "topk"};
 const std::vector<std::string_view> kRoutingOpt = {"renormalize",
                                                    "routed_scaling_factor"};
@@ -547,31 +566,31 @@ const std::vector<OpSchema> &allOpSchemas() {
       {"reshape", 1, 1, {}, {}, inferReshape, /*isView=*/true},
       {"split", 1, -1, {"dim", "sizes"}, {}, inferSplit, /*isView=*/true},
       {"matmul", 2, 1, {}, {"transpose_w"}, inferMatmul},
-      {"matmul_fp8", 4, 1, {}, {}, inferMatmulFP8},
+      {"matmul_fp8", 4, 1, {}, {"x_scale_col_major"}, inferMatmulFP8},
       {"all_reduce", 1, 1, {}, {}, inferAllReduce},
       {"rms_norm", 2, 1, kNorm, kNormOpt, inferRMSNorm},
       {"fused_add_rms_norm", 3, 2, kNorm, kNormOpt, inferAddRMSNorm},
       {"rms_norm_gated", 3, 1, kNorm, {"weight_bias", "norm_before_gate"},
        inferRMSNormGated},
-      {"quant_fp8", 1, 2, {"group_size"}, {}, inferQuantFP8},
+      {"quant_fp8", 1, 2, {"group_size"}, {"scale_col_major"}, inferQuantFP8},
       {"quant_fp8_static", 2, 1, {}, {}, inferQuantFP8Static},
-      {"fused_rms_norm_quant_fp8", 2, 2, {"epsilon", "group_size"}, kNormOpt,
+      {"fused_rms_norm_quant_fp8", 2, 2, {"epsilon", "group_size"}, kNormQuantOpt,
        inferQuantChain<true, false, false, false>},
       {"fused_rms_norm_quant_fp8_static", 3, 1, kNorm, kNormOpt,
        inferQuantChain<true, false, true, false>},
-      {"fused_add_rms_norm_quant_fp8", 3, 3, {"epsilon", "group_size"}, kNormOpt,
+      {"fused_add_rms_norm_quant_fp8", 3, 3, {"epsilon", "group_size"}, kNormQuantOpt,
        inferQuantChain<true, true, false, true>},
       {"fused_add_rms_norm_quant_fp8_static", 4, 2, kNorm, kNormOpt,
        inferQuantChain<true, true, true, true>},
-      {"fused_all_reduce_rms_norm_quant_fp8", 2, 3, {"epsilon", "group_size"}, kNormOpt,
+      {"fused_all_reduce_rms_norm_quant_fp8", 2, 3, {"epsilon", "group_size"}, kNormQuantOpt,
        inferQuantChain<true, false, false, true>},
       {"fused_all_reduce_rms_norm_quant_fp8_static", 3, 2, kNorm, kNormOpt,
        inferQuantChain<true, false, true, true>},
-      {"fused_all_reduce_add_rms_norm_quant_fp8", 3, 3, {"epsilon", "group_size"}, kNormOpt,
+      {"fused_all_reduce_add_rms_norm_quant_fp8", 3, 3, {"epsilon", "group_size"}, kNormQuantOpt,
        inferQuantChain<true, true, false, true>},
       {"fused_all_reduce_add_rms_norm_quant_fp8_static", 4, 2, kNorm, kNormOpt,
        inferQuantChain<true, true, true, true>},
-      {"fused_silu_mul_quant_fp8", 2, 2, {"group_size"}, {},
+      {"fused_silu_mul_quant_fp8", 2, 2, {"group_size"}, {"scale_col_major"},
        inferQuantChain<false, false, false, false>},
       {"fused_silu_mul_quant_fp8_static", 3, 1, {}, {},
        inferQuantChain<false, false, true, false>},
@@ -586,7 +605,7 @@ const std::vector<OpSchema> &allOpSchemas() {
        }},
       {"fused_all_reduce_add_rms_norm", 3, 2, kNorm, kNormOpt, inferAddRMSNorm},
       {"fused_rms_norm_gated_quant_fp8", 3, 2,
-       {"epsilon", "group_size"}, {"weight_bias", "norm_before_gate"},
+       {"epsilon", "group_size"}, {"weight_bias", "norm_before_gate", "scale_col_major"},
        inferGatedQuant},
       {"fused_moe_router", 2, 2, kRouting, kRoutingOpt, inferMoERouter, false,
        {RankKey::Kind::Router, 0, 1}},
@@ -616,6 +635,8 @@ const std::vector<AttrField> &attrFields() {
       {"start", AttrKind::I64, nullptr, &OpAttrs::start},
       {"end", AttrKind::I64, nullptr, &OpAttrs::end},
       {"value", AttrKind::F32, &OpAttrs::value},
+      {"scale_col_major", AttrKind::Bool, nullptr, nullptr, &OpAttrs::scaleColMajor},
+      {"x_scale_col_major", AttrKind::Bool, nullptr, nullptr, &OpAttrs::xScaleColMajor},
   };
   return fields;
 }
@@ -635,7 +656,7 @@ const OpSchema *findOpSchema(std::string_view name) {
 }
 
 Fp8ScaleMode fp8ScaleMode(const TensorType &x, const TensorType &xs, const TensorType &w,
-                          const TensorType &ws) {
+                          const TensorType &ws, bool xColMajor) {
   expectDType(x, DType::F8E4M3FN, "x");
   expectDType(w, DType::F8E4M3FN, "w");
   expectDType(xs, DType::F32, "x_scale");
@@ -653,6 +674,15 @@ Fp8ScaleMode fp8ScaleMode(const TensorType &x, const TensorType &xs, const Tenso
         return false;
     return true;
   };
+  if (xColMajor) {
+    int64_t tokens = leadingTokens(x);
+    if (ws.shape == Shape{nb, kb} && xs.shape.size() == 2 && xs.shape[0] == kb &&
+        dimsMatch(xs.shape[1], tokens < 0 ? -1 : colMajorScaleStride(tokens)))
+      return Fp8ScaleMode::Block;
+    fail("matmul_fp8 with x_scale_col_major needs 128-block scales: x_scale [", kb,
+         ", T rounded up to 4] and w_scale [", nb, ", ", kb, "], got ", xs.str(), " and ",
+         ws.str());
+  }
   if (xs.shape.empty() && ws.shape.empty())
     return Fp8ScaleMode::Tensor;
   if (rowScale(1) && ws.shape == Shape{n})

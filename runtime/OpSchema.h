@@ -75,8 +75,13 @@ bool typeMatches(const TensorType &declared, const TensorType &actual);
 /// and output channel, or DeepSeek-V3's 1x128 activation groups with
 /// 128x128 weight blocks. Fails with a message for any other shapes.
 enum class Fp8ScaleMode { Tensor, TokenChannel, Block };
+/// `xColMajor`: x_scale is column-major [ceil(K/128), T rounded up to 4]
+/// (block mode only).
 Fp8ScaleMode fp8ScaleMode(const TensorType &x, const TensorType &xScale, const TensorType &w,
-                          const TensorType &wScale);
+                          const TensorType &wScale, bool xColMajor = false);
+
+/// T rounded up to 4: the column stride of column-major (DeepGEMM) scales.
+inline int64_t colMajorScaleStride(int64_t tokens) { return (tokens + 3) / 4 * 4; }
 
 } // namespace llmf
 

@@ -55,6 +55,8 @@ struct OpAttrs {
   std::vector<int64_t> permutation; // transpose
   int64_t start = 0, end = 0;       // slice
   float value = 0.0f;               // full_like, scatter
+  bool scaleColMajor = false;       // dynamic FP8 quantization
+  bool xScaleColMajor = false;      // matmul_fp8
 };
 
 /// How fusion-run fills an argument with random data: each role has a

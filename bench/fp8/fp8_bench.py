@@ -90,7 +90,7 @@ class Fp8Cases:
             ours.quant_chain(1 if add else 0, a["x"], a["r"] if add else 0, a["w"],
                              a["ro"] if add else 0, a["q"], 0 if static else a["s"],
                              a["scale"] if static else 0, t, d, 0 if static else GROUP, 2, EPS,
-                             0.0)
+                             0.0, 0)
 
         def compare(q8, sc, ro, a):
             rq, rsc, rs = ref(a["x"], a["r"], a["w"], a["scale"])
@@ -141,6 +141,25 @@ class Fp8Cases:
             c["peers"] = [dict(name=name, extend=extend, run=run, check=pcheck, pdl=True)]
         else:
             c["peers"] = []
+        if not static:
+            # Ours writing FlashInfer's column-major scales (scale_col_major).
+            pad = (t + 3) // 4 * 4
+
+            def cextend(a):
+                a["cs"] = torch.empty(d // GROUP, pad, dtype=torch.float32, device="cuda")
+
+            def crun(a, pdl):
+                ours.quant_chain(1 if add else 0, a["x"], a["r"] if add else 0, a["w"],
+                                 a["ro"] if add else 0, a["q"], a["cs"], 0, t, d, GROUP, 2, EPS,
+                                 0.0, pad)
+
+            def ccheck(a):
+                h.poison(a["q"], a["cs"], a["ro"])
+                crun(a, 0)
+                return compare(a["q"], a["cs"].t()[:t], a["ro"], a)
+
+            c["peers"].append(dict(name="ours: column-major scales", extend=cextend, run=crun,
+                                   check=ccheck, pdl=False))
         c["ours_label"] = "ours: one launch"
         return c
 
@@ -158,7 +177,7 @@ class Fp8Cases:
                         s=torch.empty(t, d // GROUP, dtype=torch.float32, device="cuda"))
 
         def fused(a):
-            ours.quant_chain(2, a["g"], a["u"], 0, 0, a["q"], a["s"], 0, t, d, GROUP, 2, 0.0, 0.0)
+            ours.quant_chain(2, a["g"], a["u"], 0, 0, a["q"], a["s"], 0, t, d, GROUP, 2, 0.0, 0.0, 0)
 
         def check(a):
             h.poison(a["q"], a["s"])

@@ -64,7 +64,7 @@ void fuseGatedNormQuant(PatternRewriter &rewriter, Operation *gated, Operation *
   auto fused = FusedRMSNormGatedQuantFP8Op::create(
       rewriter, fusedLoc(rewriter, llvm::to_vector(llvm::reverse(chain))), quant->getResultTypes(),
       g.getX(), g.getZ(), g.getW(), g.getEpsilon(), g.getWeightBias(), g.getNormBeforeGate(),
-      q.getGroupSize());
+      q.getGroupSize(), q.getScaleColMajor());
   rewriter.replaceOp(quant, fused->getResults());
   if (reshape)
     rewriter.eraseOp(reshape);

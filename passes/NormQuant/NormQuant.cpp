@@ -54,6 +54,10 @@ void fuseNormQuant(PatternRewriter &rewriter, Operation *norm, Operation *quant)
   bool isStatic = isa<QuantFP8StaticOp>(quant);
   IntegerAttr group =
       isStatic ? IntegerAttr() : rewriter.getI64IntegerAttr(cast<QuantFP8Op>(quant).getGroupSize());
+  // The fused op writes the scales in the layout the quantization's
+  // consumers were promised.
+  BoolAttr colMajor = isStatic ? BoolAttr()
+                               : rewriter.getBoolAttr(cast<QuantFP8Op>(quant).getScaleColMajor());
   Type q = quant->getResult(0).getType();
   Type scale = isStatic ? Type() : quant->getResult(1).getType();
   Value x = norm->getOperand(0);
@@ -64,7 +68,7 @@ void fuseNormQuant(PatternRewriter &rewriter, Operation *norm, Operation *quant)
               return FusedRMSNormQuantFP8StaticOp::create(rewriter, loc, q, x, op.getW(),
                                                          operands.back(), eps, bias);
             return FusedRMSNormQuantFP8Op::create(rewriter, loc, TypeRange{q, scale}, x,
-                                                  op.getW(), group, eps, bias);
+                                                  op.getW(), group, colMajor, eps, bias);
           })
           .Case([&](FusedAddRMSNormOp op) -> Operation * {
             Type r = op.getResidualOut().getType();
@@ -73,8 +77,8 @@ void fuseNormQuant(PatternRewriter &rewriter, Operation *norm, Operation *quant)
                   rewriter, loc, TypeRange{q, r}, x, op.getResidual(), op.getW(),
                   operands.back(), eps, bias);
             return FusedAddRMSNormQuantFP8Op::create(rewriter, loc, TypeRange{q, scale, r}, x,
-                                                     op.getResidual(), op.getW(), group, eps,
-                                                     bias);
+                                                     op.getResidual(), op.getW(), group,
+                                                     colMajor, eps, bias);
           })
           .Case([&](FusedAllReduceRMSNormOp op) -> Operation * {
             Type a = op.getAllReduceOut().getType();
@@ -82,7 +86,8 @@ void fuseNormQuant(PatternRewriter &rewriter, Operation *norm, Operation *quant)
               return FusedAllReduceRMSNormQuantFP8StaticOp::create(
                   rewriter, loc, TypeRange{q, a}, x, op.getW(), operands.back(), eps, bias);
             return FusedAllReduceRMSNormQuantFP8Op::create(rewriter, loc, TypeRange{q, scale, a},
-                                                           x, op.getW(), group, eps, bias);
+                                                           x, op.getW(), group, colMajor, eps,
+                                                           bias);
           })
           .Case([&](FusedAllReduceAddRMSNormOp op) -> Operation * {
             Type r = op.getResidualOut().getType();
@@ -91,8 +96,8 @@ void fuseNormQuant(PatternRewriter &rewriter, Operation *norm, Operation *quant)
                   rewriter, loc, TypeRange{q, r}, x, op.getResidual(), op.getW(),
                   operands.back(), eps, bias);
             return FusedAllReduceAddRMSNormQuantFP8Op::create(
-                rewriter, loc, TypeRange{q, scale, r}, x, op.getResidual(), op.getW(), group, eps,
-                bias);
+                rewriter, loc, TypeRange{q, scale, r}, x, op.getResidual(), op.getW(), group,
+                colMajor, eps, bias);
           });
   // q (and the scales) replace the quantization; the pass-through result
   // (residual_out / all_reduce_out) replaces the norm's second result.
@@ -139,7 +144,8 @@ void fuseSiluMulQuant(PatternRewriter &rewriter, Operation *silu, Operation *mul
                                                  s.getScale());
   else
     fused = FusedSiluMulQuantFP8Op::create(rewriter, loc, quant->getResultTypes(), gate, up,
-                                           cast<QuantFP8Op>(quant).getGroupSizeAttr());
+                                           cast<QuantFP8Op>(quant).getGroupSizeAttr(),
+                                           cast<QuantFP8Op>(quant).getScaleColMajorAttr());
   rewriter.replaceOp(quant, fused->getResults());
   rewriter.eraseOp(mul);
   rewriter.eraseOp(silu);

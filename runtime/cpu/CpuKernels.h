@@ -16,7 +16,12 @@ void registerMatmulKernels(KernelRegistry &registry);
 
 /// The quantization step of the FP8 chains (Quant.cpp): `y` quantized per
 /// group into q and scale, or with the rank-0 static `scale` into q.
-void quantizeGroups(const Tensor &y, int64_t groupSize, const Tensor &q, const Tensor &scale);
+void quantizeGroups(const Tensor &y, int64_t groupSize, const Tensor &q, const Tensor &scale,
+                    bool colMajor = false);
+/// Lays out row-major scales [rows, groups] as column-major `scale`
+/// [groups, stride >= rows], the padding 0 (DeepGEMM's layout).
+void storeColMajorScales(const float *rowMajor, int64_t rows, int64_t groups,
+                         const Tensor &scale);
 void quantizeStatic(const Tensor &y, const Tensor &scale, const Tensor &q);
 /// A host tensor shaped like `like`, for an intermediate a fused kernel
 /// keeps to itself.

@@ -46,9 +46,12 @@ void matmulFP8Kernel(const KernelCall &c) {
   const Tensor &x = c.inputs[0], &xs = c.inputs[1], &w = c.inputs[2], &ws = c.inputs[3];
   const Tensor &y = c.outputs[0];
   auto type = [](const Tensor &t) { return TensorType{t.dtype(), t.shape()}; };
-  Fp8ScaleMode mode = fp8ScaleMode(type(x), type(xs), type(w), type(ws));
+  bool colMajor = c.step.attrs.xScaleColMajor;
+  Fp8ScaleMode mode = fp8ScaleMode(type(x), type(xs), type(w), type(ws), colMajor);
   int64_t k = x.rowLength(), n = w.dim(0), m = x.numRows();
   int64_t kb = (k + 127) / 128;
+  // x_scale[row, blk] at row * kb + blk, or column-major at blk * stride + row.
+  int64_t xsRow = colMajor ? 1 : kb, xsBlk = colMajor ? xs.rowLength() : 1;
   std::vector<float> xv = loadAll(x), wv = loadAll(w), xsv = loadAll(xs), wsv = loadAll(ws);
   parallelFor(m * n, k, [&](int64_t begin, int64_t end) {
     for (int64_t idx = begin; idx < end; ++idx) {
@@ -60,7 +63,7 @@ void matmulFP8Kernel(const KernelCall &c) {
           double part = 0.0;
           for (int64_t j = blk * 128; j < std::min(k, (blk + 1) * 128); ++j)
             part += static_cast<double>(a[j]) * b[j];
-          acc += part * xsv[row * kb + blk] * wsv[(col / 128) * kb + blk];
+          acc += part * xsv[row * xsRow + blk * xsBlk] * wsv[(col / 128) * kb + blk];
         }
       } else {
         for (int64_t j = 0; j < k; ++j)

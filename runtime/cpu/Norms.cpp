@@ -107,7 +107,8 @@ void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
   int64_t groups = width / a.groupSize;
   std::vector<float> wv = loadAll(c.inputs[2]);
   auto *qBytes = static_cast<uint8_t *>(q.data());
-  auto *scales = static_cast<float *>(scale.data());
+  std::vector<float> rowMajor(a.scaleColMajor ? size_t(tokens * groups) : 0);
+  float *scales = a.scaleColMajor ? rowMajor.data() : static_cast<float *>(scale.data());
   parallelFor(tokens, width, [&](int64_t begin, int64_t end) {
     std::vector<float> xr(d), zr(d), normed(width);
     for (int64_t n = begin; n < end; ++n) {
@@ -125,6 +126,8 @@ void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
                   scales + n * groups);
     }
   });
+  if (a.scaleColMajor)
+    storeColMajorScales(rowMajor.data(), tokens, groups, scale);
 }
 
 /// The FP8 chains: the norm as its unfused op computes it (after the
@@ -154,7 +157,8 @@ template <bool ADD, bool AR, bool STATIC> void normQuantKernel(const KernelCall 
   if (STATIC)
     quantizeStatic(y, c.inputs[ADD ? 3 : 2], c.outputs[0]);
   else
-    quantizeGroups(y, c.step.attrs.groupSize, c.outputs[0], c.outputs[1]);
+    quantizeGroups(y, c.step.attrs.groupSize, c.outputs[0], c.outputs[1],
+                   c.step.attrs.scaleColMajor);
 }
 
 } // namespace

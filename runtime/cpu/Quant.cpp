@@ -11,7 +11,8 @@ namespace llmf::cpu {
 namespace {
 
 void quantFP8Kernel(const KernelCall &c) {
-  quantizeGroups(c.inputs[0], c.step.attrs.groupSize, c.outputs[0], c.outputs[1]);
+  quantizeGroups(c.inputs[0], c.step.attrs.groupSize, c.outputs[0], c.outputs[1],
+                 c.step.attrs.scaleColMajor);
 }
 
 void quantFP8StaticKernel(const KernelCall &c) {
@@ -32,7 +33,8 @@ void siluMulRows(const Tensor &gate, const Tensor &up, const Tensor &y) {
 void fusedSiluMulQuantKernel(const KernelCall &c) {
   Tensor y = scratchLike(c.inputs[0]);
   siluMulRows(c.inputs[0], c.inputs[1], y);
-  quantizeGroups(y, c.step.attrs.groupSize, c.outputs[0], c.outputs[1]);
+  quantizeGroups(y, c.step.attrs.groupSize, c.outputs[0], c.outputs[1],
+                 c.step.attrs.scaleColMajor);
 }
 
 void fusedSiluMulQuantStaticKernel(const KernelCall &c) {
@@ -43,17 +45,31 @@ void fusedSiluMulQuantStaticKernel(const KernelCall &c) {
 
 } // namespace
 
-void quantizeGroups(const Tensor &x, int64_t g, const Tensor &q, const Tensor &scale) {
-  int64_t d = x.rowLength();
+void quantizeGroups(const Tensor &x, int64_t g, const Tensor &q, const Tensor &scale,
+                    bool colMajor) {
+  int64_t d = x.rowLength(), rows = x.numRows();
   auto *qBytes = static_cast<uint8_t *>(q.data());
-  auto *scales = static_cast<float *>(scale.data());
-  parallelFor(x.numRows(), d, [&](int64_t begin, int64_t end) {
+  // Column-major scales are computed row-major, then laid out.
+  std::vector<float> rowMajor(colMajor ? size_t(rows * (d / g)) : 0);
+  float *scales = colMajor ? rowMajor.data() : static_cast<float *>(scale.data());
+  parallelFor(rows, d, [&](int64_t begin, int64_t end) {
     std::vector<float> row(d);
     for (int64_t r = begin; r < end; ++r) {
       loadRow(x, r, row.data());
       quantFP8Row(row.data(), d, g, qBytes + r * d, scales + r * (d / g));
     }
   });
+  if (colMajor)
+    storeColMajorScales(rowMajor.data(), rows, d / g, scale);
+}
+
+void storeColMajorScales(const float *rowMajor, int64_t rows, int64_t groups,
+                         const Tensor &scale) {
+  auto *out = static_cast<float *>(scale.data());
+  int64_t stride = scale.rowLength();
+  for (int64_t grp = 0; grp < groups; ++grp)
+    for (int64_t r = 0; r < stride; ++r)
+      out[grp * stride + r] = r < rows ? rowMajor[r * groups + grp] : 0.0f;
 }
 
 void quantizeStatic(const Tensor &x, const Tensor &scale, const Tensor &q) {

@@ -377,6 +377,12 @@ void fusedQKRMSNormKernel(const KernelCall &c) {
   check(k::rmsNorm(kk.view, pk, outRows(c.outputs[1]), stream()), "fused_qk_rms_norm");
 }
 
+/// The kernels' column stride of a quantization's scales: 0 for row-major,
+/// else the padded token count (scale is [groups, pad]).
+int64_t colStride(const OpAttrs &attrs, const Tensor &scale) {
+  return attrs.scaleColMajor ? scale.rowLength() : 0;
+}
+
 void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
   Rows x(c.inputs[0]), z(c.inputs[1]);
   Flat w(c.inputs[2]);
@@ -385,7 +391,8 @@ void fusedRMSNormGatedQuantKernel(const KernelCall &c) {
   check(k::rmsNormGatedQuantFp8(x.view, z.view, norm(w, c.inputs[2], c.step.attrs),
                                 c.step.attrs.normBeforeGate, heads, c.step.attrs.groupSize,
                                 static_cast<uint8_t *>(q.data()),
-                                static_cast<float *>(c.outputs[1].data()), stream()),
+                                static_cast<float *>(c.outputs[1].data()),
+                                colStride(c.step.attrs, c.outputs[1]), stream()),
         "fused_rms_norm_gated_quant_fp8");
 }
 
@@ -418,6 +425,7 @@ template <bool ADD, bool AR, bool SILU, bool STATIC> void quantChainKernel(const
   } else {
     a.groupSize = c.step.attrs.groupSize;
     a.scale = static_cast<float *>(c.outputs[1].data());
+    a.scaleColumnStride = colStride(c.step.attrs, c.outputs[1]);
   }
   a.q = static_cast<uint8_t *>(c.outputs[0].data());
   auto mode = SILU ? k::QuantChainMode::SiluMul
@@ -428,7 +436,8 @@ template <bool ADD, bool AR, bool SILU, bool STATIC> void quantChainKernel(const
 void quantFP8Kernel(const KernelCall &c) {
   Rows x(c.inputs[0]);
   check(k::quantFp8(x.view, c.step.attrs.groupSize, static_cast<uint8_t *>(c.outputs[0].data()),
-                    static_cast<float *>(c.outputs[1].data()), stream()),
+                    static_cast<float *>(c.outputs[1].data()),
+                    colStride(c.step.attrs, c.outputs[1]), stream()),
         "quant_fp8");
 }
 
@@ -632,10 +641,13 @@ void matmulFP8Kernel(const KernelCall &c) {
   const Tensor &x = c.inputs[0], &xs = c.inputs[1], &w = c.inputs[2], &ws = c.inputs[3];
   const Tensor &y = c.outputs[0];
   auto type = [](const Tensor &t) { return TensorType{t.dtype(), t.shape()}; };
-  Fp8ScaleMode mode = fp8ScaleMode(type(x), type(xs), type(w), type(ws));
+  const bool xColMajor = c.step.attrs.xScaleColMajor;
+  Fp8ScaleMode mode = fp8ScaleMode(type(x), type(xs), type(w), type(ws), xColMajor);
   int64_t m = x.numRows(), k = x.rowLength(), n = w.dim(0);
   if (m == 0 || n == 0)
     return;
+  // Column-major x scales: [K/128, pad] with pad = M rounded up to 4.
+  const int64_t xsPad = xColMajor ? xs.rowLength() : 0;
   Flat xf(x), xsf(xs), wf(w), wsf(ws);
   static const bool fallback = [] {
     const char *force = std::getenv("LLMF_FP8_GEMM");
@@ -663,11 +675,22 @@ void matmulFP8Kernel(const KernelCall &c) {
       // M] with M innermost; measured on an H200, 2026-12-02: the other
       // three orders of the two scale tensors miss the CPU reference), the
       // weights' 128x128 scales as the op stores them (K's blocks innermost).
+      // DeepGEMM's column-major scales are that order already: used as they
+      // are when M is a multiple of 4, else their padding is dropped.
       int64_t kb = (k + 127) / 128;
-      Scratch xt(size_t(m * kb) * 4);
-      check(k::transposeF32(xsp, m, kb, static_cast<float *>(xt.data), stream()), "transpose");
-      if (matmulFP8Lt(xf.data, static_cast<const float *>(xt.data), wf.data, wsp, mode, m, n, k,
-                      cudaType(y.dtype()), y.data(), why))
+      Scratch xt(xColMajor && xsPad == m ? 0 : size_t(m * kb) * 4);
+      const float *tokenMajor = xsp;
+      if (!xColMajor) {
+        check(k::transposeF32(xsp, m, kb, static_cast<float *>(xt.data), stream()), "transpose");
+        tokenMajor = static_cast<const float *>(xt.data);
+      } else if (xsPad != m) {
+        check(cudaMemcpy2DAsync(xt.data, size_t(m) * 4, xsp, size_t(xsPad) * 4, size_t(m) * 4,
+                                size_t(kb), cudaMemcpyDeviceToDevice, stream()),
+              "matmul_fp8 scales");
+        tokenMajor = static_cast<const float *>(xt.data);
+      }
+      if (matmulFP8Lt(xf.data, tokenMajor, wf.data, wsp, mode, m, n, k, cudaType(y.dtype()),
+                      y.data(), why))
         return;
     } else if (matmulFP8Lt(xf.data, xsp, wf.data, wsp, mode, m, n, k, cudaType(y.dtype()),
                            y.data(), why)) {
@@ -681,7 +704,15 @@ void matmulFP8Kernel(const KernelCall &c) {
   }
   int64_t kb = (k + 127) / 128;
   Scratch xd(size_t(m * k) * 4), wd(size_t(n * k) * 4), yd(size_t(m * n) * 4);
-  auto dq = [&](const Flat &q, const Flat &s, int64_t rows, bool isW) {
+  // The dequantization reads x's block scales row-major.
+  const float *xsRowMajor = xsp;
+  Scratch xsr(xColMajor ? size_t(xsPad * kb) * 4 : 0);
+  if (xColMajor) {
+    check(k::transposeF32(xsp, kb, xsPad, static_cast<float *>(xsr.data), stream()),
+          "transpose");
+    xsRowMajor = static_cast<const float *>(xsr.data);
+  }
+  auto dq = [&](const Flat &q, const float *s, int64_t rows, bool isW) {
     int64_t rowBlock = 1, colBlock = k, stride = 1;
     if (mode == Fp8ScaleMode::Tensor) {
       rowBlock = rows;
@@ -691,13 +722,13 @@ void matmulFP8Kernel(const KernelCall &c) {
       colBlock = 128;
       stride = kb;
     }
-    check(k::dequantFp8(static_cast<const uint8_t *>(q.data), rows, k,
-                        static_cast<const float *>(s.data), rowBlock, colBlock, stride,
+    check(k::dequantFp8(static_cast<const uint8_t *>(q.data), rows, k, s, rowBlock, colBlock,
+                        stride,
                         static_cast<float *>(isW ? wd.data : xd.data), stream()),
           "matmul_fp8 dequantize");
   };
-  dq(xf, xsf, m, false);
-  dq(wf, wsf, n, true);
+  dq(xf, xsRowMajor, m, false);
+  dq(wf, wsp, n, true);
   float one = 1.0f, zero = 0.0f;
   cublasStatus_t st = cublasGemmEx(cublas(), CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(m), int(k),
                                    &one, wd.data, CUDA_R_32F, int(k), xd.data, CUDA_R_32F, int(k),

@@ -142,3 +142,16 @@ func.func @fuse_gated_quant_batched(%x: tensor<?x128xbf16>, %z: tensor<?x128xbf1
   %q, %s = llm.quant_fp8 %r {group_size = 128 : i64} : (tensor<1x?x512xbf16>) -> (tensor<1x?x512xf8E4M3FN>, tensor<1x?x4xf32>)
   return %q, %s : tensor<1x?x512xf8E4M3FN>, tensor<1x?x4xf32>
 }
+
+// -----
+
+// Column-major scales: [H*D / group_size, N rounded up to 4] carried over.
+// CHECK-LABEL: func.func @fuse_gated_quant_col_major
+// CHECK: llm.fused_rms_norm_gated_quant_fp8 {{.*}}scale_col_major = true} : (tensor<96x128xbf16>, tensor<96x128xbf16>, tensor<128xf32>) -> (tensor<3x4096xf8E4M3FN>, tensor<32x4xf32>)
+func.func @fuse_gated_quant_col_major(%x: tensor<96x128xbf16>, %z: tensor<96x128xbf16>, %w: tensor<128xf32>)
+    -> (tensor<3x4096xf8E4M3FN>, tensor<32x4xf32>) {
+  %g = llm.rms_norm_gated %x, %z, %w {epsilon = 1.0e-06 : f32} : (tensor<96x128xbf16>, tensor<96x128xbf16>, tensor<128xf32>) -> tensor<96x128xbf16>
+  %t = llm.reshape %g : tensor<96x128xbf16> to tensor<3x4096xbf16>
+  %q, %s = llm.quant_fp8 %t {group_size = 128 : i64, scale_col_major = true} : (tensor<3x4096xbf16>) -> (tensor<3x4096xf8E4M3FN>, tensor<32x4xf32>)
+  return %q, %s : tensor<3x4096xf8E4M3FN>, tensor<32x4xf32>
+}

@@ -180,3 +180,29 @@ func.func @no_fuse_silu_mul_quant_broadcast(%g: tensor<?x2048xbf16>, %u: tensor<
   %q, %s = llm.quant_fp8 %m {group_size = 128 : i64} : (tensor<?x2048xbf16>) -> (tensor<?x2048xf8E4M3FN>, tensor<?x16xf32>)
   return %q, %s : tensor<?x2048xf8E4M3FN>, tensor<?x16xf32>
 }
+
+// -----
+
+// DeepGEMM's column-major scales: the fused op writes the layout the
+// quantization promised its consumer (here the FP8 linear).
+// CHECK-LABEL: func.func @fuse_add_rms_norm_quant_col_major
+// CHECK: %[[Q:.+]], %[[S:.+]], %{{.+}} = llm.fused_add_rms_norm_quant_fp8 %arg0, %arg1, %arg2 {epsilon = 9.99999997E-7 : f32, group_size = 128 : i64, scale_col_major = true} : {{.*}} -> (tensor<6x7168xf8E4M3FN>, tensor<56x8xf32>, tensor<6x7168xbf16>)
+// CHECK: llm.matmul_fp8 %[[Q]], %[[S]], %arg3, %arg4 {x_scale_col_major = true}
+func.func @fuse_add_rms_norm_quant_col_major(%x: tensor<6x7168xbf16>, %r: tensor<6x7168xbf16>, %w: tensor<7168xbf16>, %wq: tensor<256x7168xf8E4M3FN>, %ws: tensor<2x56xf32>) -> (tensor<6x256xbf16>, tensor<6x7168xbf16>) {
+  %y, %res = llm.fused_add_rms_norm %x, %r, %w {epsilon = 1.0e-06 : f32} : (tensor<6x7168xbf16>, tensor<6x7168xbf16>, tensor<7168xbf16>) -> (tensor<6x7168xbf16>, tensor<6x7168xbf16>)
+  %q, %s = llm.quant_fp8 %y {group_size = 128 : i64, scale_col_major = true} : (tensor<6x7168xbf16>) -> (tensor<6x7168xf8E4M3FN>, tensor<56x8xf32>)
+  %o = llm.matmul_fp8 %q, %s, %wq, %ws {x_scale_col_major = true} : (tensor<6x7168xf8E4M3FN>, tensor<56x8xf32>, tensor<256x7168xf8E4M3FN>, tensor<2x56xf32>) -> tensor<6x256xbf16>
+  return %o, %res : tensor<6x256xbf16>, tensor<6x7168xbf16>
+}
+
+// -----
+
+// SiLU-and-mul keeps the column-major layout too.
+// CHECK-LABEL: func.func @fuse_silu_mul_quant_col_major
+// CHECK: llm.fused_silu_mul_quant_fp8 %arg0, %arg1 {group_size = 128 : i64, scale_col_major = true} : {{.*}} -> (tensor<?x2048xf8E4M3FN>, tensor<16x?xf32>)
+func.func @fuse_silu_mul_quant_col_major(%g: tensor<?x2048xbf16>, %u: tensor<?x2048xbf16>) -> (tensor<?x2048xf8E4M3FN>, tensor<16x?xf32>) {
+  %a = llm.silu %g : tensor<?x2048xbf16>
+  %m = llm.mul %a, %u : (tensor<?x2048xbf16>, tensor<?x2048xbf16>) -> tensor<?x2048xbf16>
+  %q, %s = llm.quant_fp8 %m {group_size = 128 : i64, scale_col_major = true} : (tensor<?x2048xbf16>) -> (tensor<?x2048xf8E4M3FN>, tensor<16x?xf32>)
+  return %q, %s : tensor<?x2048xf8E4M3FN>, tensor<16x?xf32>
+}

@@ -656,3 +656,35 @@ func.func @matmul_fp8_mixed_scales(%x: tensor<4x256xf8E4M3FN>, %w: tensor<128x25
   %y = llm.matmul_fp8 %x, %xs, %w, %s : (tensor<4x256xf8E4M3FN>, tensor<4x2xf32>, tensor<128x256xf8E4M3FN>, tensor<f32>) -> tensor<4x128xbf16>
   return
 }
+
+// -----
+
+func.func @quant_col_major_row_shape(%x: tensor<5x4096xbf16>) {
+  // expected-error @+1 {{expects scale of shape 'tensor<32x8xf32>', got 'tensor<5x32xf32>'}}
+  %q, %s = llm.quant_fp8 %x {group_size = 128 : i64, scale_col_major = true} : (tensor<5x4096xbf16>) -> (tensor<5x4096xf8E4M3FN>, tensor<5x32xf32>)
+  return
+}
+
+// -----
+
+func.func @fused_col_major_unpadded(%x: tensor<5x4096xbf16>, %w: tensor<4096xbf16>) {
+  // expected-error @+1 {{expects scale of shape 'tensor<32x8xf32>', got 'tensor<32x5xf32>'}}
+  %q, %s, %r = llm.fused_add_rms_norm_quant_fp8 %x, %x, %w {epsilon = 1.0e-6 : f32, group_size = 128 : i64, scale_col_major = true} : (tensor<5x4096xbf16>, tensor<5x4096xbf16>, tensor<4096xbf16>) -> (tensor<5x4096xf8E4M3FN>, tensor<32x5xf32>, tensor<5x4096xbf16>)
+  return
+}
+
+// -----
+
+func.func @matmul_fp8_col_major_row_scales(%x: tensor<5x256xf8E4M3FN>, %w: tensor<128x256xf8E4M3FN>, %xs: tensor<5x2xf32>, %ws: tensor<1x2xf32>) {
+  // expected-error @+1 {{expects with x_scale_col_major 128-block scales: x_scale [2, T rounded up to 4] and w_scale [1, 2]}}
+  %y = llm.matmul_fp8 %x, %xs, %w, %ws {x_scale_col_major = true} : (tensor<5x256xf8E4M3FN>, tensor<5x2xf32>, tensor<128x256xf8E4M3FN>, tensor<1x2xf32>) -> tensor<5x128xbf16>
+  return
+}
+
+// -----
+
+func.func @matmul_fp8_col_major_per_tensor(%x: tensor<4x256xf8E4M3FN>, %w: tensor<128x256xf8E4M3FN>, %s: tensor<f32>) {
+  // expected-error @+1 {{expects with x_scale_col_major 128-block scales}}
+  %y = llm.matmul_fp8 %x, %s, %w, %s {x_scale_col_major = true} : (tensor<4x256xf8E4M3FN>, tensor<f32>, tensor<128x256xf8E4M3FN>, tensor<f32>) -> tensor<4x128xbf16>
+  return
+}

@@ -204,3 +204,18 @@ func.func @fp8_linear(%x: tensor<?x7168xf8E4M3FN>, %w: tensor<2112x7168xf8E4M3FN
   %c = llm.matmul_fp8 %x, %xb, %w, %wb : (tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<2112x7168xf8E4M3FN>, tensor<17x56xf32>) -> tensor<?x2112xbf16>
   return %a, %b, %c : tensor<?x2112xbf16>, tensor<?x2112xbf16>, tensor<?x2112xbf16>
 }
+
+// Column-major FP8 scales (DeepGEMM's layout): [D / group_size, T rounded up
+// to 4], on the quantization, a fused producer and the FP8 linear.
+// CHECK-LABEL: func.func @col_major_scales
+func.func @col_major_scales(%x3: tensor<2x3x4096xbf16>, %x: tensor<?x4096xbf16>,
+                            %w: tensor<4096xbf16>, %q: tensor<6x4096xf8E4M3FN>,
+                            %wq: tensor<256x4096xf8E4M3FN>, %ws: tensor<2x32xf32>) {
+  // CHECK: llm.quant_fp8 %{{.+}} {group_size = 128 : i64, scale_col_major = true} : (tensor<2x3x4096xbf16>) -> (tensor<2x3x4096xf8E4M3FN>, tensor<32x8xf32>)
+  %qc, %sc = llm.quant_fp8 %x3 {group_size = 128 : i64, scale_col_major = true} : (tensor<2x3x4096xbf16>) -> (tensor<2x3x4096xf8E4M3FN>, tensor<32x8xf32>)
+  // CHECK: llm.fused_rms_norm_quant_fp8 %{{.+}}, %{{.+}} {epsilon = 9.99999997E-7 : f32, group_size = 128 : i64, scale_col_major = true} : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> (tensor<?x4096xf8E4M3FN>, tensor<32x?xf32>)
+  %qn, %sn = llm.fused_rms_norm_quant_fp8 %x, %w {epsilon = 1.0e-6 : f32, group_size = 128 : i64, scale_col_major = true} : (tensor<?x4096xbf16>, tensor<4096xbf16>) -> (tensor<?x4096xf8E4M3FN>, tensor<32x?xf32>)
+  // CHECK: llm.matmul_fp8 %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {x_scale_col_major = true} : (tensor<6x4096xf8E4M3FN>, tensor<32x8xf32>, tensor<256x4096xf8E4M3FN>, tensor<2x32xf32>) -> tensor<6x256xbf16>
+  %y = llm.matmul_fp8 %q, %sc, %wq, %ws {x_scale_col_major = true} : (tensor<6x4096xf8E4M3FN>, tensor<32x8xf32>, tensor<256x4096xf8E4M3FN>, tensor<2x32xf32>) -> tensor<6x256xbf16>
+  return
+}

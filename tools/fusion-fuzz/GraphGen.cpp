@@ -41,6 +41,10 @@ public:
   std::string tokens() const {
     return spec_.tokens ? std::to_string(spec_.tokens) : std::string("?");
   }
+  /// Column-major scales' stride: the token count rounded up to 4.
+  std::string paddedTokens() const {
+    return spec_.tokens ? std::to_string((spec_.tokens + 3) / 4 * 4) : std::string("?");
+  }
   /// Rows of a per-head view: tokens * heads.
   std::string rows(int64_t heads) const {
     return spec_.tokens ? std::to_string(spec_.tokens * heads) : std::string("?");
@@ -167,6 +171,14 @@ private:
   int counter_ = 0;
 };
 
+/// The scale layout of a dynamic quantization: the contract's row-major or
+/// DeepGEMM's column-major (scale_col_major).
+std::string colMajorAttr(bool colMajor) { return colMajor ? ", scale_col_major = true" : ""; }
+std::string scaleType(const Emitter &e, bool colMajor, const std::string &groups) {
+  return colMajor ? Emitter::tensor({groups, e.paddedTokens()}, "f32")
+                  : Emitter::tensor({e.tokens(), groups}, "f32");
+}
+
 std::string epsilonAttr(Rng &rng) {
   return std::string("epsilon = ") +
          rng.pick(std::vector<std::string>{"1.0e-06", "1.0e-05", "0.0"}) + " : f32";
@@ -257,9 +269,10 @@ void gatedQuant(Emitter &e, Rng &rng) {
     groups.push_back(heads * d);
   int64_t g = rng.pick(groups);
   std::string gs = std::to_string(g), scales = std::to_string(heads * d / g);
-  auto qs = e.op("quant_fp8", {r}, "group_size = " + gs + " : i64",
+  bool colMajor = rng.chance(30);
+  auto qs = e.op("quant_fp8", {r}, "group_size = " + gs + " : i64" + colMajorAttr(colMajor),
                  {Emitter::tensor({e.tokens(), hd}, "f8E4M3FN"),
-                  Emitter::tensor({e.tokens(), scales}, "f32")});
+                  scaleType(e, colMajor, scales)});
   e.result(qs[0]);
   e.result(qs[1]);
   if (rng.chance(15))
@@ -416,8 +429,10 @@ void normQuant(Emitter &e, Rng &rng) {
     e.result(e.op1("quant_fp8_static", {y, scale}, "", qt));
   } else {
     int64_t g = rng.pick(std::vector<int64_t>{16, 32, d});
-    auto qs = e.op("quant_fp8", {y}, "group_size = " + std::to_string(g) + " : i64",
-                   {qt, Emitter::tensor({e.tokens(), std::to_string(d / g)}, "f32")});
+    bool colMajor = rng.chance(30);
+    auto qs = e.op("quant_fp8", {y},
+                   "group_size = " + std::to_string(g) + " : i64" + colMajorAttr(colMajor),
+                   {qt, scaleType(e, colMajor, std::to_string(d / g))});
     e.result(qs[0]);
     e.result(qs[1]);
   }

@@ -445,6 +445,72 @@ TEST_CASE("matmul_fp8 matches the CPU in every scaling mode", "[cuda][quant][fp8
         }
 }
 
+/// scale_col_major: every producer writes DeepGEMM's column-major scales
+/// [groups, T rounded up to 4] (padding zeroed; the outputs are poisoned
+/// first, so a missed pad shows) on its fast and general paths, at token
+/// counts that need padding; matmul_fp8 reads them on cuBLASLt and on the
+/// dequantizing fallback (N = 200 is no multiple of 16).
+TEST_CASE("column-major FP8 scales match the CPU", "[cuda][quant][colmajor]") {
+  uint64_t seed = 1900;
+  auto pad4 = [](int64_t t) { return (t + 3) / 4 * 4; };
+  for (DType t : kFloatTypes)
+    for (int64_t tokens : {1, 5, 128, 4099}) {
+      if (skipInQuickMode(tokens))
+        continue;
+      for (auto [d, g] : {std::pair<int64_t, int64_t>{4096, 128}, {2048, 2048}, {1000, 8}}) {
+        TensorType x{t, {tokens, d}}, w{t, {d}};
+        TensorType q{DType::F8E4M3FN, {tokens, d}}, sc{DType::F32, {d / g, pad4(tokens)}};
+        OpAttrs a = normAttrs(1e-6f);
+        a.groupSize = g;
+        a.scaleColMajor = true;
+        Plan pq = oneStepPlan("quant_fp8", a, {x}, {q, sc}, 1);
+        compareBackends(pq, ++seed, describe("quant_fp8 col-major", t, tokens, d));
+        Plan pn = oneStepPlan("fused_add_rms_norm_quant_fp8", a, {x, x, w}, {q, sc, x}, 1);
+        setRoles(pn, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+        compareBackends(pn, ++seed, describe("fused_add_rms_norm_quant_fp8 col-major", t, tokens, d),
+                        {std::nullopt, defaultTolerance(t), defaultTolerance(t)});
+        Plan pr = oneStepPlan("fused_rms_norm_quant_fp8", a, {x, w}, {q, sc}, 1);
+        setRoles(pr, {InputRole::Activation, InputRole::NormWeight});
+        compareBackends(pr, ++seed, describe("fused_rms_norm_quant_fp8 col-major", t, tokens, d),
+                        {std::nullopt, defaultTolerance(t)});
+        Plan ps = oneStepPlan("fused_silu_mul_quant_fp8", a, {x, x}, {q, sc}, 1);
+        compareBackends(ps, ++seed, describe("fused_silu_mul_quant_fp8 col-major", t, tokens, d),
+                        {std::nullopt, defaultTolerance(t)});
+      }
+      struct Gated {
+        int64_t heads, d, g;
+      };
+      for (Gated s : {Gated{32, 128, 128}, Gated{3, 100, 50}}) {
+        OpAttrs a = normAttrs(1e-6f);
+        a.groupSize = s.g;
+        a.scaleColMajor = true;
+        int64_t width = s.heads * s.d;
+        TensorType x{t, {tokens * s.heads, s.d}}, w{DType::F32, {s.d}};
+        Plan p = oneStepPlan("fused_rms_norm_gated_quant_fp8", a, {x, x, w},
+                             {{DType::F8E4M3FN, {tokens, width}},
+                              {DType::F32, {width / s.g, pad4(tokens)}}},
+                             1);
+        setRoles(p, {InputRole::Activation, InputRole::Activation, InputRole::NormWeight});
+        compareBackends(p, ++seed, describe("fused_rms_norm_gated_quant_fp8 col-major", t, tokens,
+                                            s.d),
+                        {std::nullopt, defaultTolerance(t)});
+      }
+    }
+  for (int64_t tokens : {1, 5, 256})
+    for (auto [n, k] : {std::pair<int64_t, int64_t>{256, 512}, {200, 384}}) {
+      OpAttrs a;
+      a.xScaleColMajor = true;
+      TensorType x{DType::F8E4M3FN, {tokens, k}}, w{DType::F8E4M3FN, {n, k}};
+      TensorType xs{DType::F32, {(k + 127) / 128, pad4(tokens)}};
+      TensorType ws{DType::F32, {(n + 127) / 128, (k + 127) / 128}};
+      Plan p = oneStepPlan("matmul_fp8", a, {x, xs, w, ws}, {{DType::F32, {tokens, n}}}, 1);
+      setRoles(p, {InputRole::Activation, InputRole::Scale, InputRole::Activation,
+                   InputRole::Scale});
+      compareBackends(p, ++seed, describe("matmul_fp8 col-major x_scale", DType::F32, tokens, k),
+                      {Tolerance{1e-4, 1e-4}});
+    }
+}
+
 TEST_CASE("routing kernels match the CPU, ties included", "[cuda][routing]") {
   struct Config {
     int64_t experts, nGroup, topkGroup, topk;

@@ -64,3 +64,43 @@ TEST_CASE("quant_fp8_static saturates at +-448 and rounds to nearest even",
   CHECK(q[3] == 2.0f);
   CHECK(q[4] == 0.625f);
 }
+
+TEST_CASE("scale_col_major: scales [groups, T rounded up to 4], padding zero",
+          "[runtime][cpu][quant]") {
+  // 3 tokens of 2 groups: row-major scales s[t][g]; column-major [2, 4].
+  Tensor x = tensor(DType::F32, {3, 4}, {1, -2, 4, 0.5f, 8, 1, 2, 3, -448, 1, 0, 7});
+  auto rows = quant(x, 2);
+  OpAttrs a;
+  a.groupSize = 2;
+  a.scaleColMajor = true;
+  auto cols = runOp("quant_fp8", a, {x}, {{DType::F8E4M3FN, {3, 4}}, {DType::F32, {2, 4}}});
+  std::vector<float> r = floats(rows[1]), c = floats(cols[1]);
+  CHECK(floats(cols[0]) == floats(rows[0]));
+  for (int t = 0; t < 3; ++t)
+    for (int g = 0; g < 2; ++g)
+      CHECK(c[g * 4 + t] == r[t * 2 + g]);
+  CHECK(c[3] == 0.0f);
+  CHECK(c[7] == 0.0f);
+  // A declared row-major shape is refused when the attribute says otherwise.
+  CHECK_THROWS(runOp("quant_fp8", a, {x}, {{DType::F8E4M3FN, {3, 4}}, {DType::F32, {3, 2}}}));
+}
+
+TEST_CASE("matmul_fp8 reads column-major x scales as their row-major transpose",
+          "[runtime][cpu][quant]") {
+  // Two tokens, K = 256 (two blocks), N = 2.
+  std::vector<float> xv(512), wv(512);
+  for (int i = 0; i < 512; ++i) {
+    xv[i] = float((i * 7) % 13) - 6.0f;
+    wv[i] = float((i * 5) % 11) - 5.0f;
+  }
+  Tensor x = tensor(DType::F8E4M3FN, {2, 256}, xv), w = tensor(DType::F8E4M3FN, {2, 256}, wv);
+  Tensor ws = tensor(DType::F32, {1, 2}, {0.5f, 0.25f});
+  Tensor xsRow = tensor(DType::F32, {2, 2}, {1.0f, 2.0f, 3.0f, 4.0f});
+  Tensor xsCol = tensor(DType::F32, {2, 4}, {1.0f, 3.0f, 0.0f, 0.0f, 2.0f, 4.0f, 0.0f, 0.0f});
+  auto row = runOp("matmul_fp8", {}, {x, xsRow, w, ws}, {{DType::F32, {2, 2}}});
+  OpAttrs a;
+  a.xScaleColMajor = true;
+  auto col = runOp("matmul_fp8", a, {x, xsCol, w, ws}, {{DType::F32, {2, 2}}});
+  CHECK(floats(col[0]) == floats(row[0]));
+  CHECK(floats(row[0]) != std::vector<float>(4, 0.0f));
+}

@@ -17,6 +17,7 @@
 #include "kernels/Fp8.cuh"
 #include "kernels/Launch.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace llmf::kernels {
@@ -265,9 +266,13 @@ cudaError_t launchQuantChain(QuantChainArgs a, cudaStream_t stream) {
                     (MODE == QuantChainMode::SiluMul || aligned16(a.p.weight)) &&
                     aligned16(a.q) && (d % 16) == 0;
   // SiLU-and-mul by groups of a power-of-two number of vectors (or static):
-  // the flat team grid.
+  // the flat team grid, except where a block per row holds its row in one
+  // item a thread and the rows fill the GPU (H200, 2026-12-02, I = 8192:
+  // 58 vs 62 us at T = 4096, 213 vs 229 us at 16384; the team grid wins at
+  // T = 1, 3.1 vs 2.0 us, and at I = 14336 everywhere: docs/fp8.md).
+  const bool rowsFill = items == 1 && rows > int64_t(std::max(smCount(), 1));
   const bool siluTeams = MODE == QuantChainMode::SiluMul && (isStatic || groupShift >= 0) &&
-                         d % kVec == 0 && rowsAligned(a.x, sizeof(T)) &&
+                         !rowsFill && d % kVec == 0 && rowsAligned(a.x, sizeof(T)) &&
                          rowsAligned(a.aux, sizeof(T)) && aligned16(a.q);
   if (siluTeams) {
     const int team = isStatic ? 1 : 1 << groupShift;

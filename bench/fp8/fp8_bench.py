@@ -2,8 +2,8 @@
 """The FP8 serving chains, side by side: our one-launch fused kernels against
 FlashInfer's fused kernels and torch.compile of the PyTorch reference, in one
 process, by the method of bench/gpu_bench.py (CUDA graphs, inputs rotated
-beyond L2, medians, same-run copy rate) through the peers harness
-(.peers/peers_bench.py: its Bench.run_case, table and checks).
+beyond L2, medians, same-run copy rate) through the project's peer
+benchmark (bench/peers/peers_bench.py: its Bench.run_case, table and checks).
 
   add + RMSNorm + FP8 1x128  ours fused_add_rms_norm_quant_fp8 | FlashInfer
                              FusedAddRMSNormFP8BlockQuant (residual in place,
@@ -28,7 +28,7 @@ import torch
 
 
 def load_harness(project):
-    sys.path.insert(0, os.path.join(project, ".peers"))
+    sys.path.insert(0, os.path.join(project, "bench", "peers"))
     import peers_bench  # noqa: E402
 
     return peers_bench

@@ -1,11 +1,11 @@
 //===- peers_fp8.cu - FlashInfer's static-scale FP8 norm kernels, C ABI ---===//
 //
-// The peers of the FP8 benchmark that .peers/peers.cu does not export:
+// The peers of the FP8 benchmark that bench/peers/peers.cu does not export:
 // FlashInfer 0.7.2.post1's RMSNormQuant and FusedAddRMSNormQuant
 // (include/flashinfer/norm.cuh: per-tensor static scale, e4m3 out), bf16,
 // called as flashinfer.norm.rmsnorm_quant / fused_add_rmsnorm_quant call
 // them. Built by bench/fp8/run.sh with FlashInfer's JIT flags against the
-// headers .peers/prepare.sh copied. Benchmark code only: nothing of it is
+// headers bench/peers/prepare.sh fetched. Benchmark code only: nothing of it is
 // in the project's libraries.
 //
 //===----------------------------------------------------------------------===//

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The FP8 chains against FlashInfer and torch.compile, in one process (issue
-# 14's benchmark). On the GPU machine, from the checkout root, with .peers/
-# (../shared/bench-peers, prepared: its README) and .deps/ carried:
+# 14's benchmark). On the GPU machine, from the checkout root, with the
+# peers' fetched sources (bench/peers/prepare.sh: carry bench/peers/fi,
+# bench/peers/noaux_tc.cu, bench/peers/fetched) and .deps/ carried:
 #   bash bench/fp8/run.sh [fp8_bench.py options: --quick, --only NAME, --no-compile]
-# Builds the project's bench library, libpeers.so (.peers/build.sh) and
+# Builds the project's bench library, libpeers.so (bench/peers/build.sh) and
 # libpeers_fp8.so (peers_fp8.cu, FlashInfer's JIT flags for its norm module),
 # then times them. Results: $OUT/fp8.{md,json,log}.
 set -euo pipefail
 proj=$(pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-peers=$proj/.peers
+peers=$proj/bench/peers
 build=${BUILD_DIR:-/tmp/llmf-peers/proj-gpu}
 pbuild=/tmp/llmf-peers/peers
 out=${OUT:-$proj/fp8-out}

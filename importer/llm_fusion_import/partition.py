@@ -109,6 +109,36 @@ def split(program: torch.export.ExportedProgram):
     return pieces
 
 
+def piece_module(inputs: list, body: list, outputs: list) -> torch.fx.GraphModule:
+    """The piece as PyTorch code: a GraphModule of the same aten (and
+    llm_fusion) calls on the same arguments, returning the piece's results.
+    bench/pieces times it eager and under torch.compile beside our plans.
+    A size computed before the cut is read again off an argument with that
+    dim; raises KeyError for any other value from outside the piece."""
+    graph = torch.fx.Graph()
+    env = {}
+    for i, n in enumerate(inputs):
+        env[n] = graph.placeholder(f"arg{i}")
+        env[n].meta = dict(n.meta)
+
+    def value(a):
+        if a in env:
+            return env[a]
+        val = a.meta.get("val")
+        if isinstance(val, torch.SymInt):
+            for n in inputs:
+                for d, size in enumerate(n.meta["val"].shape):
+                    if isinstance(size, torch.SymInt) and size.node.expr == val.node.expr:
+                        env[a] = graph.call_function(aten.sym_size.int, (env[n], d))
+                        return env[a]
+        raise KeyError(a.name)
+
+    for n in body:
+        env[n] = graph.node_copy(n, value)
+    graph.output(tuple(env[n] for n in outputs))
+    return torch.fx.GraphModule(torch.nn.Module(), graph)
+
+
 def export_layer(module: torch.nn.Module, example_inputs: tuple, token_dim: int = 1):
     tokens = torch.export.Dim("T", min=2, max=1 << 20)
     dynamic = tuple({token_dim: tokens} for _ in example_inputs)
@@ -164,6 +194,15 @@ def import_layer(module, example_inputs: tuple, out_dir: str, name: str = "layer
             "output_names": [n.name for n in outputs],
             "output_dtypes": [str(values[0][n.name].dtype).replace("torch.", "") for n in outputs],
         }
+        try:  # the piece as PyTorch code (torch.save keeps its source)
+            torch.save(piece_module(inputs, body, outputs), os.path.join(pdir, "piece.pt"))
+            manifest["torch_module"] = "piece.pt"
+            manifest["torch_arg_dtypes"] = [str(n.meta["val"].dtype).replace("torch.", "")
+                                            for n in inputs]
+            # The arguments' memory order (a view after the cut may need it).
+            manifest["torch_arg_dim_orders"] = [list(n.meta["val"].dim_order()) for n in inputs]
+        except (KeyError, TypeError, AttributeError) as e:
+            progress(f"fusion-import: piece{k} has no PyTorch module to time: {e!r}")
         with open(os.path.join(pdir, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
         manifests.append(pdir)

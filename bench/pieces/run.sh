@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Whole imported pieces on the GPU: ours fused and unfused against the same
+# PyTorch code eager and under torch.compile (pieces_bench.py). Here first:
+#   scripts/stage-gpu-inputs.sh && scripts/stage-imported-pieces.sh
+# (SIZE=tiny-fp8 QUANT=fp8-block for the FP8 serving form; TOKENS=N), then on
+# the GPU machine, carrying .deps and .gpu:
+#   bash bench/pieces/run.sh [--no-compile] [--repeat N]
+# Results: $OUT/pieces.{md,json}.
+set -euo pipefail
+proj=$(pwd)
+build=${BUILD_DIR:-/tmp/llmf-pieces}
+out=${OUT:-$proj/pieces-out}
+mkdir -p "$out"
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  cmake -G Ninja -S "$proj" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLLM_FUSION_ENABLE_MLIR=OFF \
+    -DLLM_FUSION_ENABLE_CUDA=ON -DCMAKE_PREFIX_PATH="$proj/.deps" > "$out/build.log" 2>&1 ||
+    { tail -30 "$out/build.log"; exit 1; }
+fi
+cmake --build "$build" -j "$(nproc)" --target fusion-run >> "$out/build.log" 2>&1 ||
+  { tail -30 "$out/build.log"; exit 1; }
+PYTHONUNBUFFERED=1 python3 "$proj/bench/pieces/pieces_bench.py" \
+  --fusion-run "$build/bin/fusion-run" --pieces "$proj/.gpu/imported" --out "$out" "$@"

@@ -4,6 +4,7 @@ quant, Qwen3-Next's gated norm + quant), and both the unfused and the fused
 pieces match PyTorch emulating the same quantization."""
 
 import os
+import subprocess
 
 import pytest
 
@@ -71,3 +72,25 @@ def test_fp8_layer_at_tp2_fuses_all_reduce_norm_quant(tmp_path, bin_dir, mode):
                 assert c.ok, f"{d} {which} rank {c.rank} output {c.output}: {c.rms_rel}"
     assert fused.get("AllReduceFusedAddRMSNormQuantFP8", 0) >= 2, fused
     assert fused.get("SiluMulQuantFP8", 0) >= 1, fused
+
+
+@pytest.mark.parametrize("model", ["deepseek-v3", "llama"])
+def test_fp8_layer_with_column_major_scales_matches_pytorch(tmp_path, bin_dir, model):
+    """DeepGEMM's column-major scales on a real FP8 layer: after the pipeline,
+    --llm-fp8-scale-layout switches every quantization whose scales only the
+    block FP8 linears read (the fused norm + quant and SiLU-and-mul + quant
+    ops among them), and the module still computes PyTorch's values."""
+    module, inputs = whole_layer(model, seed=5, tokens=7, size="tiny-fp8", quant="fp8-block")
+    pieces = import_layer(module, inputs, str(tmp_path), progress=lambda *_: None)
+    relaid = 0
+    for d in pieces:
+        out = os.path.join(d, "colmajor.mlir")
+        subprocess.run([os.path.join(bin_dir, "fusion-opt"), os.path.join(d, "module.mlir"),
+                        "--llm-fusion-pipeline", "--llm-fp8-scale-layout", "-o", out],
+                       check=True, capture_output=True)
+        text = open(out).read()
+        relaid += text.count(" scale_col_major = true")
+        assert text.count("x_scale_col_major = true") >= text.count(" scale_col_major = true")
+        for c in compare(bin_dir, d, "colmajor.mlir"):
+            assert c.ok, f"{d} output {c.output} ({c.dtype}): {c.rms_rel}"
+    assert relaid >= 3  # norm + quant, add + norm + quant, SiLU-and-mul + quant at least

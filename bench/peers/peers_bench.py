@@ -402,6 +402,38 @@ def markdown(result):
     return "\n".join(lines) + "\n"
 
 
+def plot(result, path):
+    """peer / ours against T, a line per chain and peer (peers.png); skipped
+    where matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    series = {}
+    for row in result["rows"]:
+        for v in row["variants"][1:]:
+            if "ratio_vs_ours" in v:
+                key = f"{row['chain']}: {v['name'][:40]}"
+                series.setdefault(key, []).append((row["tokens"], v["ratio_vs_ours"]))
+    if not series:
+        return
+    fig, ax = plt.subplots(figsize=(11, 7))
+    for key, pts in sorted(series.items()):
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=key)
+    ax.set_xscale("log", base=2)
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set_xlabel("tokens")
+    ax.set_ylabel("peer time / ours (> 1: ours faster)")
+    ax.set_title(f"{result['device']}, {result['date']}")
+    ax.legend(fontsize=5, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lib", required=True, help="the project's libllmf_bench.so")
@@ -485,6 +517,7 @@ def main():
     md = markdown(result)
     with open(os.path.join(args.out, "peers.md"), "w") as f:
         f.write(md)
+    plot(result, os.path.join(args.out, "peers.png"))
     print()
     print(md, flush=True)
     print(f"total {time.time() - started:.0f}s", flush=True)

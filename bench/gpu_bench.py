@@ -29,20 +29,25 @@ TYPE_CODE = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2}
 EPS = 1e-6
 
 
-def load_lib(path):
+def load_lib(path, prefix="llmf_"):
     lib = ctypes.CDLL(path)
-    lib.llmf_last_error.restype = ctypes.c_char_p
+    getattr(lib, prefix + "last_error").restype = ctypes.c_char_p
     return lib
 
 
 class Ours:
-    """ctypes calls on PyTorch's current stream (so graphs capture them)."""
+    """ctypes calls on PyTorch's current stream (so graphs capture them):
+    `name(...)` calls `<prefix>name` with tensors as their data pointers,
+    floats as float, integers and flags as int64 (a C `int` parameter takes
+    the same x86-64 register), the stream last; a nonzero return raises
+    with `<prefix>last_error()`. The peer libraries use it too (prefix
+    "peers_")."""
 
-    def __init__(self, lib):
-        self.lib = lib
+    def __init__(self, lib, prefix="llmf_"):
+        self.lib, self.prefix = lib, prefix
 
     def __getattr__(self, name):
-        fn = getattr(self.lib, "llmf_" + name)
+        fn = getattr(self.lib, self.prefix + name)
 
         def call(*args):
             conv = []
@@ -51,16 +56,13 @@ class Ours:
                     conv.append(ctypes.c_void_p(a.data_ptr()))
                 elif isinstance(a, float):
                     conv.append(ctypes.c_float(a))
-                elif isinstance(a, bool):
-                    conv.append(ctypes.c_int(int(a)))
                 else:
-                    conv.append(ctypes.c_int64(a))
+                    conv.append(ctypes.c_int64(int(a)))
             conv.append(ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
-            # Integer codes (dtype, flags) are passed as int64 above; the C
-            # side takes int, which the x86-64 ABI passes in the same register.
             err = fn(*conv)
             if err != 0:
-                raise RuntimeError(f"llmf_{name}: error {err}: {self.lib.llmf_last_error()}")
+                last = getattr(self.lib, self.prefix + "last_error")()
+                raise RuntimeError(f"{self.prefix}{name}: error {err}: {last}")
 
         return call
 

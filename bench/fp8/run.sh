@@ -28,13 +28,7 @@ nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
    -shared "$here/peers_fp8.cu" -o "$pbuild/libpeers_fp8.so" -lcudart \
    >> "$out/build-peers.log" 2>&1) &
 ppid=$!
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  cmake -G Ninja -S "$proj" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLLM_FUSION_ENABLE_MLIR=OFF \
-    -DLLM_FUSION_ENABLE_CUDA=ON -DCMAKE_PREFIX_PATH="$proj/.deps" > "$out/build-proj.log" 2>&1 ||
-    { tail -30 "$out/build-proj.log"; exit 1; }
-fi
-cmake --build "$build" -j "$(nproc)" --target llmf_bench >> "$out/build-proj.log" 2>&1 ||
-  { tail -30 "$out/build-proj.log"; exit 1; }
+bash "$proj/bench/build-gpu-target.sh" "$build" llmf_bench "$out/build-proj.log"
 wait "$ppid" || { tail -30 "$out/build-peers.log"; exit 1; }
 echo "builds done in $(( $(date +%s) - t0 )) s"
 PYTHONUNBUFFERED=1 python3 "$here/fp8_bench.py" --lib "$build/lib/libllmf_bench.so" \

@@ -31,7 +31,6 @@ peers.md into --out.
 """
 
 import argparse
-import ctypes
 import json
 import math
 import os
@@ -53,34 +52,12 @@ def import_gpu_bench(root):
     return gpu_bench
 
 
-class Peers:
-    """ctypes calls into libpeers.so on PyTorch's current stream (so CUDA
-    graphs capture them), converted as gpu_bench.Ours converts: tensors to
-    their data pointers, floats to float, ints to int64 (every integer
-    parameter of peers.cu is int64_t), the stream last."""
-
-    def __init__(self, path):
-        self.lib = ctypes.CDLL(path)
-        self.lib.peers_last_error.restype = ctypes.c_char_p
-
-    def __getattr__(self, name):
-        fn = getattr(self.lib, "peers_" + name)
-
-        def call(*args):
-            conv = []
-            for a in args:
-                if isinstance(a, torch.Tensor):
-                    conv.append(ctypes.c_void_p(a.data_ptr()))
-                elif isinstance(a, float):
-                    conv.append(ctypes.c_float(a))
-                else:
-                    conv.append(ctypes.c_int64(int(a)))
-            conv.append(ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
-            err = fn(*conv)
-            if err != 0:
-                raise RuntimeError(f"peers_{name}: error {err}: {self.lib.peers_last_error()}")
-
-        return call
+def Peers(path):
+    """libpeers.so (every integer parameter of peers.cu is int64_t) through
+    gpu_bench's ctypes wrapper: tensors as pointers, the stream last."""
+    gb = import_gpu_bench(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    return gb.Ours(gb.load_lib(path, "peers_"), "peers_")
 
 
 def max_abs(a, b):

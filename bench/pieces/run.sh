@@ -11,12 +11,6 @@ proj=$(pwd)
 build=${BUILD_DIR:-/tmp/llmf-pieces}
 out=${OUT:-$proj/pieces-out}
 mkdir -p "$out"
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  cmake -G Ninja -S "$proj" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLLM_FUSION_ENABLE_MLIR=OFF \
-    -DLLM_FUSION_ENABLE_CUDA=ON -DCMAKE_PREFIX_PATH="$proj/.deps" > "$out/build.log" 2>&1 ||
-    { tail -30 "$out/build.log"; exit 1; }
-fi
-cmake --build "$build" -j "$(nproc)" --target fusion-run >> "$out/build.log" 2>&1 ||
-  { tail -30 "$out/build.log"; exit 1; }
+bash "$proj/bench/build-gpu-target.sh" "$build" fusion-run "$out/build.log"
 PYTHONUNBUFFERED=1 python3 "$proj/bench/pieces/pieces_bench.py" \
   --fusion-run "$build/bin/fusion-run" --pieces "$proj/.gpu/imported" --out "$out" "$@"

@@ -29,15 +29,17 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "importer"))
-from llm_fusion_import.piece_torch import load_piece  # noqa: E402
+from llm_fusion_import.piece_torch import load_module, load_piece, random_args  # noqa: E402
 
 REPLAYS = 10
 
 
-def ours_us(fusion_run, plan, piece, repeat):
-    """fusion-run's per-replay median of the plan captured in a CUDA graph."""
-    r = subprocess.run([fusion_run, plan, "--device", "cuda", "--cuda-graph", "--input-dir",
-                        piece, "--bench", "--repeat", str(repeat), "--warmup", "3"],
+def ours_us(fusion_run, plan, piece, repeat, tokens):
+    """fusion-run's per-replay median of the plan captured in a CUDA graph,
+    on the piece's arguments or (tokens) random ones with that token count."""
+    inputs = ["--dim", str(tokens)] if tokens else ["--input-dir", piece]
+    r = subprocess.run([fusion_run, plan, "--device", "cuda", "--cuda-graph", *inputs,
+                        "--bench", "--repeat", str(repeat), "--warmup", "3"],
                        capture_output=True, text=True)
     m = re.search(r"bench: median ([0-9.eE+-]+) ms", r.stdout)
     if r.returncode or not m:
@@ -75,11 +77,14 @@ def main():
     ap.add_argument("--out", default=".")
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--tokens", type=int, default=0,
+                    help="random arguments with this token count instead of the staged .npy "
+                         "(pieces staged with NO_DATA=1, e.g. published sizes)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     props = torch.cuda.get_device_properties(0)
     result = {"device": props.name, "torch": torch.__version__,
-              "date": time.strftime("%Y-%m-%d"), "rows": []}
+              "date": time.strftime("%Y-%m-%d"), "tokens": args.tokens or "staged", "rows": []}
     for piece in sorted(glob.glob(os.path.join(args.pieces, "*", "piece*"))):
         name = os.path.relpath(piece, args.pieces)
         with open(os.path.join(piece, "manifest.json")) as f:
@@ -90,10 +95,14 @@ def main():
         for which in ("fused", "unfused"):
             try:
                 row[which] = ours_us(args.fusion_run, os.path.join(piece, which + ".json"),
-                                     piece, args.repeat)
+                                     piece, args.repeat, args.tokens)
             except Exception as e:  # one broken variant must not lose the others
                 row[which + "_error"] = str(e)[:200]
-        loaded = load_piece(piece, "cuda")
+        if args.tokens:
+            gm = load_module(piece, "cuda")
+            loaded = None if gm is None else (gm, random_args(piece, args.tokens, "cuda"))
+        else:
+            loaded = load_piece(piece, "cuda")
         if loaded is None:
             row["torch_error"] = "no piece.pt"
         else:
@@ -115,7 +124,8 @@ def main():
     def cell(row, key):
         return f"{row[key]:.2f}" if key in row else "err"
 
-    lines = [f"# Imported pieces ({result['device']}; torch {result['torch']}; {result['date']})",
+    lines = [f"# Imported pieces ({result['device']}; torch {result['torch']}; {result['date']}; "
+             f"tokens: {result['tokens']})",
              "", "Per-replay median us of one CUDA graph of the whole piece; ratio = "
              "torch.compile / ours fused (> 1: ours faster).", "",
              "| piece | ours fused | ours unfused | eager | torch.compile | compile / fused |",

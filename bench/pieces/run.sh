@@ -4,7 +4,9 @@
 #   scripts/stage-gpu-inputs.sh && scripts/stage-imported-pieces.sh
 # (SIZE=tiny-fp8 QUANT=fp8-block for the FP8 serving form; TOKENS=N), then on
 # the GPU machine, carrying .deps and .gpu:
-#   bash bench/pieces/run.sh [--no-compile] [--repeat N]
+#   bash bench/pieces/run.sh [--no-compile] [--repeat N] [--tokens N]
+# (--tokens N: random arguments with N tokens, for pieces staged with
+# NO_DATA=1, e.g. SIZE=published).
 # Results: $OUT/pieces.{md,json}.
 set -euo pipefail
 proj=$(pwd)

@@ -199,8 +199,12 @@ def import_layer(module, example_inputs: tuple, out_dir: str, name: str = "layer
             manifest["torch_module"] = "piece.pt"
             manifest["torch_arg_dtypes"] = [str(n.meta["val"].dtype).replace("torch.", "")
                                             for n in inputs]
-            # The arguments' memory order (a view after the cut may need it).
+            # The arguments' memory order (a view after the cut may need it),
+            # and their shapes with -1 for the token dim (random inputs at
+            # any token count, for pieces staged without their .npy files).
             manifest["torch_arg_dim_orders"] = [list(n.meta["val"].dim_order()) for n in inputs]
+            manifest["torch_arg_shapes"] = [[d if isinstance(d, int) else -1
+                                             for d in n.meta["val"].shape] for n in inputs]
         except (KeyError, TypeError, AttributeError) as e:
             progress(f"fusion-import: piece{k} has no PyTorch module to time: {e!r}")
         with open(os.path.join(pdir, "manifest.json"), "w") as f:

@@ -19,10 +19,14 @@ import torch
 from . import quant, regions  # noqa: F401  (registers the llm_fusion ops the graph calls)
 
 
-def load_piece(piece_dir: str, device: str = "cpu", rank: int | None = None):
-    """(module, args) of a piece, or None if the importer saved no module."""
+def _manifest(piece_dir: str) -> dict:
     with open(os.path.join(piece_dir, "manifest.json")) as f:
-        manifest = json.load(f)
+        return json.load(f)
+
+
+def load_module(piece_dir: str, device: str = "cpu"):
+    """The piece's GraphModule on `device`, or None if the importer saved none."""
+    manifest = _manifest(piece_dir)
     if "torch_module" not in manifest:
         return None
     gm = torch.load(os.path.join(piece_dir, manifest["torch_module"]), weights_only=False)
@@ -32,23 +36,55 @@ def load_piece(piece_dir: str, device: str = "cpu", rank: int | None = None):
             if isinstance(node.kwargs.get("device"), torch.device):
                 node.update_kwarg("device", target)
         gm.recompile()
+    return gm
+
+
+def _as_recorded(a: torch.Tensor, order) -> torch.Tensor:
+    """`a` laid out in the dim order PyTorch had (strides of a transposed view)."""
+    if order and list(order) != sorted(order):
+        inverse = [order.index(d) for d in range(len(order))]
+        a = a.permute(order).contiguous().permute(inverse)
+    return a
+
+
+def load_piece(piece_dir: str, device: str = "cpu", rank: int | None = None):
+    """(module, args) of a piece on its recorded arguments, or None if the
+    importer saved no module."""
+    gm = load_module(piece_dir, device)
+    if gm is None:
+        return None
+    manifest = _manifest(piece_dir)
     prefix = f"rank{rank}_" if rank is not None else ""
     args = []
     orders = manifest.get("torch_arg_dim_orders") or [None] * len(manifest["torch_arg_dtypes"])
     for i, (dtype, order) in enumerate(zip(manifest["torch_arg_dtypes"], orders)):
         a = torch.from_numpy(np.load(os.path.join(piece_dir, f"{prefix}arg{i}.npy")))
-        a = a.to(getattr(torch, dtype)).to(device)
-        if order and list(order) != sorted(order):
-            # Laid out in the dim order PyTorch had (strides of a transposed view).
-            inverse = [order.index(d) for d in range(len(order))]
-            a = a.permute(order).contiguous().permute(inverse)
-        args.append(a)
+        args.append(_as_recorded(a.to(getattr(torch, dtype)).to(device), order))
     return gm, args
+
+
+def random_args(piece_dir: str, tokens: int, device: str = "cpu", seed: int = 0) -> list:
+    """Arguments of the piece's recorded shapes with `tokens` in the token
+    dim, random (normal * 0.5; integers 0), for timing pieces staged
+    without their .npy files (published sizes)."""
+    manifest = _manifest(piece_dir)
+    gen = torch.Generator().manual_seed(seed)
+    orders = manifest.get("torch_arg_dim_orders") or [None] * len(manifest["torch_arg_shapes"])
+    args = []
+    for shape, dtype, order in zip(manifest["torch_arg_shapes"], manifest["torch_arg_dtypes"],
+                                   orders):
+        shape = [tokens if d < 0 else d for d in shape]
+        dt = getattr(torch, dtype)
+        if dt.is_floating_point:
+            a = (torch.randn(shape, generator=gen) * 0.5).to(dt)
+        else:
+            a = torch.zeros(shape, dtype=dt)
+        args.append(_as_recorded(a.to(device), order))
+    return args
 
 
 def expected_outputs(piece_dir: str, rank: int | None = None) -> list:
     """PyTorch's recorded outputs of the piece (f32 for every float type)."""
-    with open(os.path.join(piece_dir, "manifest.json")) as f:
-        manifest = json.load(f)
+    manifest = _manifest(piece_dir)
     prefix = f"rank{rank}_" if rank is not None else ""
     return [np.load(os.path.join(piece_dir, prefix + name)) for name in manifest["outputs"]]

@@ -121,3 +121,22 @@ def test_piece_torch_modules_reproduce_pytorch(tmp_path, model, size, quant):
             assert actual.shape == e.shape and (actual == e).all(), p
         loaded += 1
     assert loaded == len(pieces) >= 2
+
+
+def test_piece_torch_random_args_at_any_token_count(tmp_path):
+    """Pieces staged without their .npy files (published sizes) still run:
+    random arguments of the recorded shapes at another token count, dims
+    other than the token dim as recorded."""
+    from llm_fusion_import.piece_torch import load_module, load_piece, random_args
+
+    module, inputs = whole_layer("llama", seed=3, tokens=6)
+    pieces = import_layer(module, inputs, str(tmp_path), progress=lambda *_: None)
+    for p in pieces:
+        _, recorded = load_piece(p)
+        args = random_args(p, tokens=11)
+        for a, r in zip(args, recorded):
+            assert a.dtype == r.dtype and a.dim() == r.dim()
+            assert [d for d in a.shape if d != 11] == [d for d in r.shape if d != 6]
+        with torch.no_grad():
+            outs = load_module(p)(*args)
+        assert all(torch.isfinite(o.float()).all() for o in outs)

@@ -142,25 +142,13 @@ LogicalResult verifyRouting(OpTy op, RankedTensorType input) {
   return success();
 }
 
-/// The shape of a quantization's scales: row-major `lead + [groups]`, or
-/// column-major `[groups, T rounded up to 4]` with T the product of the
-/// leading dims (dynamic if one is). Fails on a T that overflows.
+/// fp8ScaleShape with the overflow as an error of `op`.
 LogicalResult groupScaleShape(Operation *op, ArrayRef<int64_t> lead, int64_t groups,
                               bool colMajor, SmallVectorImpl<int64_t> &shape) {
-  shape.assign(lead.begin(), lead.end());
-  shape.push_back(groups);
-  if (!colMajor)
-    return success();
-  int64_t tokens = 1;
-  for (int64_t d : lead) {
-    if (isDyn(d)) {
-      tokens = ShapedType::kDynamic;
-      break;
-    }
-    if (llvm::MulOverflow(tokens, d, tokens) || tokens > INT64_MAX - 3)
-      return op->emitOpError() << "has too many tokens for column-major scales";
-  }
-  shape.assign({groups, isDyn(tokens) ? tokens : (tokens + 3) / 4 * 4});
+  FailureOr<SmallVector<int64_t>> s = fp8ScaleShape(lead, groups, colMajor);
+  if (failed(s))
+    return op->emitOpError() << "has too many tokens for column-major scales";
+  shape.assign(s->begin(), s->end());
   return success();
 }
 
@@ -191,6 +179,24 @@ LogicalResult verifyGroupQuant(Operation *op, RankedTensorType x,
 }
 
 } // namespace
+
+FailureOr<SmallVector<int64_t>> mlir::llm::fp8ScaleShape(ArrayRef<int64_t> lead,
+                                                         int64_t groups, bool colMajor) {
+  SmallVector<int64_t> shape(lead);
+  shape.push_back(groups);
+  if (!colMajor)
+    return shape;
+  int64_t tokens = 1;
+  for (int64_t d : lead) {
+    if (isDyn(d)) {
+      tokens = ShapedType::kDynamic;
+      break;
+    }
+    if (llvm::MulOverflow(tokens, d, tokens) || tokens > INT64_MAX - 3)
+      return failure();
+  }
+  return SmallVector<int64_t>{groups, isDyn(tokens) ? tokens : (tokens + 3) / 4 * 4};
+}
 
 TensorSize mlir::llm::staticTensorSize(RankedTensorType type) {
   int64_t n = 1, bytes = 0;

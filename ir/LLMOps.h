@@ -22,6 +22,12 @@ namespace mlir::llm {
 /// element size in bytes, fit in int64_t.
 enum class TensorSize { Fits, TooManyElements, TooManyBytes };
 TensorSize staticTensorSize(RankedTensorType type);
+/// The shape of dynamic FP8 scales of `groups` per token, for leading dims
+/// `lead`: row-major `lead + [groups]`, or (`colMajor`, DeepGEMM's layout)
+/// `[groups, T rounded up to 4]` with T the product of `lead` (dynamic if
+/// one is). Failure when T overflows.
+FailureOr<SmallVector<int64_t>> fp8ScaleShape(ArrayRef<int64_t> lead, int64_t groups,
+                                              bool colMajor);
 /// Checks one tensor type of `op` with staticTensorSize.
 LogicalResult verifyTensorSizeFits(Operation *op, Type type);
 

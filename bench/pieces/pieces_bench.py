@@ -29,7 +29,8 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "importer"))
-from llm_fusion_import.piece_torch import load_module, load_piece, random_args  # noqa: E402
+from llm_fusion_import.piece_torch import (load_module, load_piece, random_args,  # noqa: E402
+                                           read_manifest)
 
 REPLAYS = 10
 
@@ -87,9 +88,7 @@ def main():
               "date": time.strftime("%Y-%m-%d"), "tokens": args.tokens or "staged", "rows": []}
     for piece in sorted(glob.glob(os.path.join(args.pieces, "*", "piece*"))):
         name = os.path.relpath(piece, args.pieces)
-        with open(os.path.join(piece, "manifest.json")) as f:
-            manifest = json.load(f)
-        if manifest.get("world_size", 1) != 1:
+        if read_manifest(piece).get("world_size", 1) != 1:
             continue
         row = {"piece": name}
         for which in ("fused", "unfused"):

@@ -19,14 +19,14 @@ import torch
 from . import quant, regions  # noqa: F401  (registers the llm_fusion ops the graph calls)
 
 
-def _manifest(piece_dir: str) -> dict:
+def read_manifest(piece_dir: str) -> dict:
     with open(os.path.join(piece_dir, "manifest.json")) as f:
         return json.load(f)
 
 
-def load_module(piece_dir: str, device: str = "cpu"):
+def load_module(piece_dir: str, device: str = "cpu", manifest: dict | None = None):
     """The piece's GraphModule on `device`, or None if the importer saved none."""
-    manifest = _manifest(piece_dir)
+    manifest = manifest or read_manifest(piece_dir)
     if "torch_module" not in manifest:
         return None
     gm = torch.load(os.path.join(piece_dir, manifest["torch_module"]), weights_only=False)
@@ -50,10 +50,10 @@ def _as_recorded(a: torch.Tensor, order) -> torch.Tensor:
 def load_piece(piece_dir: str, device: str = "cpu", rank: int | None = None):
     """(module, args) of a piece on its recorded arguments, or None if the
     importer saved no module."""
-    gm = load_module(piece_dir, device)
+    manifest = read_manifest(piece_dir)
+    gm = load_module(piece_dir, device, manifest)
     if gm is None:
         return None
-    manifest = _manifest(piece_dir)
     prefix = f"rank{rank}_" if rank is not None else ""
     args = []
     orders = manifest.get("torch_arg_dim_orders") or [None] * len(manifest["torch_arg_dtypes"])
@@ -67,7 +67,7 @@ def random_args(piece_dir: str, tokens: int, device: str = "cpu", seed: int = 0)
     """Arguments of the piece's recorded shapes with `tokens` in the token
     dim, random (normal * 0.5; integers 0), for timing pieces staged
     without their .npy files (published sizes)."""
-    manifest = _manifest(piece_dir)
+    manifest = read_manifest(piece_dir)
     gen = torch.Generator().manual_seed(seed)
     orders = manifest.get("torch_arg_dim_orders") or [None] * len(manifest["torch_arg_shapes"])
     args = []
@@ -85,6 +85,6 @@ def random_args(piece_dir: str, tokens: int, device: str = "cpu", seed: int = 0)
 
 def expected_outputs(piece_dir: str, rank: int | None = None) -> list:
     """PyTorch's recorded outputs of the piece (f32 for every float type)."""
-    manifest = _manifest(piece_dir)
+    manifest = read_manifest(piece_dir)
     prefix = f"rank{rank}_" if rank is not None else ""
     return [np.load(os.path.join(piece_dir, prefix + name)) for name in manifest["outputs"]]

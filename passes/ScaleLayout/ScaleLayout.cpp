@@ -41,27 +41,14 @@ bool isColMajor(Operation *op) {
   return a && a.getValue();
 }
 
-/// The scale type in the other layout, from q's shape: row-major [..., G]
-/// or column-major [G, T rounded up to 4]. Null when T overflows.
+/// The scale type in `colMajor`'s layout, from q's shape (fp8ScaleShape).
+/// Null when T overflows.
 RankedTensorType scaleTypeFor(RankedTensorType q, int64_t groups, bool colMajor) {
-  Type f32 = Float32Type::get(q.getContext());
-  ArrayRef<int64_t> lead = q.getShape().drop_back();
-  if (!colMajor) {
-    SmallVector<int64_t> shape(lead);
-    shape.push_back(groups);
-    return RankedTensorType::get(shape, f32);
-  }
-  int64_t tokens = 1;
-  for (int64_t d : lead) {
-    if (ShapedType::isDynamic(d)) {
-      tokens = ShapedType::kDynamic;
-      break;
-    }
-    if (llvm::MulOverflow(tokens, d, tokens) || tokens > INT64_MAX - 3)
-      return nullptr;
-  }
-  int64_t padded = ShapedType::isDynamic(tokens) ? tokens : (tokens + 3) / 4 * 4;
-  return RankedTensorType::get({groups, padded}, f32);
+  FailureOr<SmallVector<int64_t>> shape =
+      fp8ScaleShape(q.getShape().drop_back(), groups, colMajor);
+  if (failed(shape))
+    return nullptr;
+  return RankedTensorType::get(*shape, Float32Type::get(q.getContext()));
 }
 
 /// Every user reads the scales as the x_scale of an FP8 linear in block
